@@ -1,0 +1,96 @@
+import { z } from "zod";
+
+/** Bumped on any change a reader of metrics.json must know about. */
+export const METRICS_SCHEMA_VERSION = "1.0.0";
+
+export const Provenance = z
+  .strictObject({
+    source: z
+      .enum(["recomputed", "native"])
+      .describe("recomputed: from per-request data with hub's definitions; native: the harness's own aggregate, kept as is"),
+    native_field: z.string().optional().describe("Where the value came from in the harness output (native) or which per-request fields it was recomputed from"),
+    note: z.string().optional().describe("Any difference between the harness's definition and hub's (docs/metrics.md)"),
+  })
+  .describe("Where a distribution came from");
+
+const stat = z.number().nullable();
+
+export const Distribution = z
+  .strictObject({
+    count: z.number().int().nonnegative().describe("Number of samples (requests, or token gaps for ITL)"),
+    mean: stat,
+    stddev: stat.describe("Population standard deviation"),
+    min: stat,
+    max: stat,
+    p50: stat,
+    p90: stat,
+    p95: stat,
+    p99: stat,
+    p999: stat,
+    provenance: Provenance,
+  })
+  .describe("A distribution; every statistic is null when count is 0 or the harness did not report it");
+
+export const LoadPoint = z.strictObject({
+  type: z.enum(["synchronous", "concurrent", "constant", "poisson", "throughput", "sweep"]),
+  concurrency: z.number().positive().optional().describe("Closed-loop streams, or the in-flight cap"),
+  rate: z.number().positive().optional().describe("Requests per second offered"),
+});
+
+export const Stage = z.strictObject({
+  index: z.number().int().nonnegative(),
+  load: LoadPoint,
+  duration_s: z.number().nonnegative().describe("Wall window the throughputs are divided by"),
+  requests: z.strictObject({
+    total: z.number().int().nonnegative(),
+    successful: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+    incomplete: z.number().int().nonnegative().describe("Started but cut off by the end of the stage; not counted as failed"),
+  }),
+  failure_rate: z.number().min(0).max(1).nullable().describe("failed / (successful + failed); null when no request finished"),
+  throughput: z.strictObject({
+    requests_per_s: z.number().nonnegative().nullable(),
+    input_tokens_per_s: z.number().nonnegative().nullable(),
+    output_tokens_per_s: z.number().nonnegative().nullable(),
+    total_tokens_per_s: z.number().nonnegative().nullable(),
+  }),
+  latency: z.strictObject({
+    ttft_ms: Distribution.describe("Time to first token"),
+    tpot_ms: Distribution.describe("Time per output token after the first: (e2e - ttft) / (n - 1), per request"),
+    itl_ms: Distribution.describe("Inter-token latency: gaps between consecutive output tokens, pooled over requests"),
+    ntpot_ms: Distribution.describe("Normalised time per output token: e2e / n, per request"),
+    e2e_ms: Distribution.describe("End-to-end request latency"),
+  }),
+  tokens: z
+    .strictObject({
+      input_per_request: Distribution,
+      output_per_request: Distribution,
+    })
+    .describe("Token counts of successful requests"),
+  notes: z.array(z.string()).describe("Warnings about this stage (lossy mappings, approximations)"),
+});
+
+export const Metrics = z
+  .strictObject({
+    schema_version: z.literal(METRICS_SCHEMA_VERSION),
+    run: z.strictObject({
+      id: z.string(),
+      harness: z.strictObject({ name: z.string(), version: z.string().nullable() }),
+      profile: z.string(),
+      target: z.string().nullable(),
+      model: z.string().nullable(),
+      runtime: z.string().nullable().describe("local, docker, ...; null when converted outside a run"),
+      started_at: z.string().nullable().describe("ISO 8601"),
+      ended_at: z.string().nullable(),
+      exit_code: z.number().int().nullable(),
+    }),
+    stages: z.array(Stage),
+  })
+  .describe("hub unified metrics (docs/metrics.md)");
+
+export type Provenance = z.infer<typeof Provenance>;
+export type Distribution = z.infer<typeof Distribution>;
+export type LoadPoint = z.infer<typeof LoadPoint>;
+export type Stage = z.infer<typeof Stage>;
+export type Metrics = z.infer<typeof Metrics>;
+export type LatencyKey = keyof Stage["latency"];
