@@ -1,0 +1,140 @@
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { execa } from "execa";
+import type { HarnessDefinition } from "../harness/contract.ts";
+import { hubHome } from "./home.ts";
+
+/**
+ * One Python virtual environment per harness and pinned version, under $HUB_HOME/envs.
+ * A marker file written last says the install finished; without it the env is rebuilt.
+ */
+
+const MARKER = ".hub-installed.json";
+
+export interface PythonEnv {
+  dir: string;
+  bin: string;
+  python: string;
+}
+
+export function envFor(harness: Pick<HarnessDefinition, "name" | "version">): PythonEnv {
+  const dir = join(hubHome(), "envs", `${harness.name}-${harness.version}`);
+  const bin = join(dir, "bin");
+  return { dir, bin, python: join(bin, "python") };
+}
+
+export function isInstalled(harness: Pick<HarnessDefinition, "name" | "version">): boolean {
+  return existsSync(join(envFor(harness).dir, MARKER));
+}
+
+/** The interpreter venvs are made from: $HUB_PYTHON or python3, which must be 3.10 or newer. */
+export function basePython(): string {
+  return process.env.HUB_PYTHON || "python3";
+}
+
+/**
+ * A CPU-only torch wheel in pip's find-links folders, if any. Pinning torch to it keeps pip from
+ * pulling PyPI's torch, which on Linux brings several GB of CUDA libraries.
+ */
+export function localCpuTorch(): { version: string; path: string } | undefined {
+  const dirs = (process.env.PIP_FIND_LINKS ?? "").split(/[\s,]+/).filter(Boolean);
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) {
+      const m = /^torch-([^-]+\+cpu)-/.exec(f);
+      if (m) return { version: m[1]!, path: join(dir, f) };
+    }
+  }
+  return undefined;
+}
+
+export type InstallResult =
+  | { kind: "ok"; env: PythonEnv; version: string; alreadyInstalled: boolean }
+  | { kind: "failed"; reason: string; logPath?: string };
+
+export interface InstallOptions {
+  onLine?: (line: string) => void;
+  force?: boolean;
+}
+
+export async function installHarness(harness: HarnessDefinition, opts: InstallOptions = {}): Promise<InstallResult> {
+  const env = envFor(harness);
+  const say = opts.onLine ?? (() => {});
+  if (!opts.force && isInstalled(harness)) {
+    const version = await installedVersion(harness);
+    if (version.kind === "ok") return { kind: "ok", env, version: version.version, alreadyInstalled: true };
+  }
+  rmSync(env.dir, { recursive: true, force: true });
+  mkdirSync(env.dir, { recursive: true });
+  const logPath = join(env.dir, "install.log");
+  const log: string[] = [];
+  const run = async (file: string, args: string[]) => {
+    say(`$ ${[file, ...args].join(" ")}`);
+    const child = execa(file, args, { all: true, reject: false, env: { PIP_PROGRESS_BAR: "off" } });
+    for await (const line of child.iterable({ from: "all" })) {
+      log.push(line);
+      if (/^(Collecting|Installing|Successfully|ERROR|Downloading)/.test(line)) say(line);
+    }
+    const r = await child;
+    writeFileSync(logPath, log.join("\n"));
+    return r;
+  };
+
+  const venv = await run(basePython(), ["-m", "venv", env.dir]);
+  if (venv.exitCode !== 0) {
+    return { kind: "failed", reason: `could not create a Python venv with ${basePython()} (exit ${venv.exitCode}); see ${logPath}`, logPath };
+  }
+  const args = ["-m", "pip", "install", "--disable-pip-version-check", ...harness.install.packages];
+  if (harness.install.torch) {
+    const torch = localCpuTorch();
+    if (torch) {
+      const constraints = join(env.dir, "constraints.txt");
+      writeFileSync(constraints, `torch==${torch.version}\n`);
+      args.push("--constraint", constraints);
+      say(`pinning torch to the local CPU-only wheel ${torch.path}`);
+    } else {
+      say("no CPU-only torch wheel in pip's find-links (PIP_FIND_LINKS); pip installs PyPI's torch, which brings CUDA libraries (several GB)");
+    }
+  }
+  const pip = await run(env.python, args);
+  if (pip.exitCode !== 0) {
+    const tail = log.slice(-15).join("\n");
+    return { kind: "failed", reason: `pip install ${harness.install.packages.join(" ")} failed (exit ${pip.exitCode}); last lines:\n${tail}\nfull log: ${logPath}`, logPath };
+  }
+  const version = await installedVersion(harness);
+  if (version.kind === "failed") return { kind: "failed", reason: version.reason, logPath };
+  writeFileSync(join(env.dir, MARKER), `${JSON.stringify({ packages: harness.install.packages, version: version.version, installed_at: new Date().toISOString() }, null, 2)}\n`);
+  return { kind: "ok", env, version: version.version, alreadyInstalled: false };
+}
+
+/** The version of the harness's distribution in its env, checked against the pinned one. */
+export async function installedVersion(harness: HarnessDefinition): Promise<{ kind: "ok"; version: string } | { kind: "failed"; reason: string }> {
+  const env = envFor(harness);
+  const r = await execa(env.python, ["-c", "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))", harness.install.distribution], { reject: false });
+  if (r.exitCode !== 0) return { kind: "failed", reason: `${harness.install.distribution} is not installed in ${env.dir}: ${String(r.stderr).split("\n").pop()}` };
+  const version = String(r.stdout).trim();
+  if (version !== harness.version) {
+    return {
+      kind: "failed",
+      reason: `${harness.name} ${version} is installed in ${env.dir}, but this hub was written for ${harness.version}; run \`hub harness install ${harness.name} --force\``,
+    };
+  }
+  return { kind: "ok", version };
+}
+
+/** Environment for running a harness from its venv: its bin first on PATH, offline Hugging Face. */
+export function harnessEnv(env: PythonEnv): Record<string, string> {
+  return {
+    VIRTUAL_ENV: env.dir,
+    PATH: `${env.bin}${delimiter}${process.env.PATH ?? ""}`,
+    HF_HUB_OFFLINE: "1",
+    TRANSFORMERS_OFFLINE: "1",
+    HF_DATASETS_OFFLINE: "1",
+    PYTHONUNBUFFERED: "1",
+  };
+}
+
+export function readMarker(harness: HarnessDefinition): { version?: string } | undefined {
+  const p = join(envFor(harness).dir, MARKER);
+  return existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : undefined;
+}
