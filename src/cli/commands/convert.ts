@@ -1,0 +1,42 @@
+import type { Command } from "commander";
+import { existsSync, writeFileSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { UserError } from "../../errors.ts";
+import { getHarness } from "../../harness/registry.ts";
+import { assembleMetrics } from "../../metrics/assemble.ts";
+import { summaryTable } from "../../report/table.ts";
+
+export function registerConvertCommand(program: Command): void {
+  program
+    .command("convert <native-output>")
+    .description("Convert a harness's own output (file or directory) into hub's metrics.json")
+    .requiredOption("--harness <name>", "the harness that wrote the output")
+    .option("--out <file>", "write metrics.json here instead of printing it")
+    .action(async (nativePath: string, o: { harness: string; out?: string }) => {
+      const harness = getHarness(o.harness);
+      const path = resolve(nativePath);
+      if (!existsSync(path)) throw new UserError(`${nativePath} does not exist`);
+      const r = await harness.converter.convert(path, {});
+      if (r.kind === "failed") throw new UserError(`cannot convert ${nativePath} as ${harness.name} output: ${r.reason}`);
+      for (const w of r.warnings) process.stderr.write(`hub: warning: ${w}\n`);
+      const metrics = assembleMetrics(
+        {
+          id: `convert-${basename(path)}`,
+          harness: { name: harness.name, version: r.harnessVersion },
+          profile: "unknown",
+          target: null,
+          model: null,
+          runtime: null,
+          started_at: null,
+          ended_at: null,
+          exit_code: null,
+        },
+        r.stages,
+      );
+      const json = `${JSON.stringify(metrics, null, 2)}\n`;
+      if (o.out) {
+        writeFileSync(o.out, json);
+        process.stderr.write(`${summaryTable(metrics)}\nhub: wrote ${o.out}\n`);
+      } else process.stdout.write(json);
+    });
+}

@@ -1,0 +1,40 @@
+import type { Command } from "commander";
+import { ALL_FEATURES } from "../../harness/features.ts";
+import { allHarnesses, getHarness } from "../../harness/registry.ts";
+import { renderTable } from "../../report/table.ts";
+import { envFor, installHarness, isInstalled } from "../../runtime/python.ts";
+
+export function registerHarnessCommands(program: Command): void {
+  program
+    .command("harnesses")
+    .description("Harnesses hub knows")
+    .command("list")
+    .description("Name, pinned version, install state and the profile features each can express")
+    .action(() => {
+      const hs = allHarnesses();
+      console.log(
+        renderTable(
+          ["harness", "version", "installed", "description"],
+          hs.map((h) => [h.name, h.version, isInstalled(h) ? `yes (${envFor(h).dir})` : "no", h.description]),
+        ),
+      );
+      console.log("");
+      console.log(renderTable(["feature", ...hs.map((h) => h.name)], ALL_FEATURES.map((f) => [f, ...hs.map((h) => (h.capabilities.includes(f) ? "yes" : "-"))])));
+    });
+
+  const harness = program.command("harness").description("Manage one harness");
+  harness
+    .command("install <name>")
+    .description("Create the harness's Python environment ahead of time (otherwise `hub run` does it on first use)")
+    .option("--force", "reinstall even when installed")
+    .action(async (name: string, o: { force?: boolean }) => {
+      const h = getHarness(name);
+      const r = await installHarness(h, { force: Boolean(o.force), onLine: (l) => process.stderr.write(`  ${l}\n`) });
+      if (r.kind === "failed") {
+        process.stderr.write(`hub: installing ${name} failed: ${r.reason}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(`${h.name} ${r.version} ${r.alreadyInstalled ? "is already installed" : "installed"} in ${r.env.dir}`);
+    });
+}

@@ -1,0 +1,56 @@
+import type { Command } from "commander";
+import { readFileSync } from "node:fs";
+import { stringify } from "yaml";
+import { allHarnesses } from "../../harness/registry.ts";
+import { missingFeatures } from "../../harness/features.ts";
+import { builtinProfileNames, loadProfile } from "../../profile/load.ts";
+import type { Profile } from "../../profile/schema.ts";
+import { renderTable } from "../../report/table.ts";
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function loadSummary(p: Profile): string {
+  const key = p.load.type === "concurrent" ? "concurrency" : p.load.type === "constant" || p.load.type === "poisson" ? "rate" : undefined;
+  const points = key ? p.load.stages.map((s) => s[key]).join(",") : "";
+  return `${p.load.type}${points ? ` ${points}` : ""}`;
+}
+
+function runnableBy(p: Profile): string {
+  return allHarnesses()
+    .filter((h) => missingFeatures(p, h.capabilities).length === 0)
+    .map((h) => h.name)
+    .join(", ");
+}
+
+export function registerProfilesCommand(program: Command): void {
+  const profiles = program.command("profiles").description("List, show and validate workload profiles");
+  profiles
+    .command("list")
+    .description("List the built-in profiles")
+    .action(() => {
+      const rows = builtinProfileNames().map((n) => {
+        const { profile } = loadProfile(n);
+        const d = profile.data;
+        const lengths = d.type === "shared_prefix" ? `prefix ${d.shared_prefix!.prefix_tokens}+${d.shared_prefix!.question_tokens}/${d.output_tokens!.mean}` : `${d.input_tokens?.mean ?? "?"}/${d.output_tokens?.mean ?? "?"}`;
+        return [n, loadSummary(profile), String(profile.load.stages.length), lengths, runnableBy(profile)];
+      });
+      console.log(renderTable(["profile", "load", "stages", "in/out tokens", "harnesses"], rows));
+    });
+  profiles
+    .command("show <name|path>")
+    .description("Print a profile with defaults filled in (and overrides applied)")
+    .option("-o, --override <path=value>", "override a field (repeatable)", collect, [])
+    .action((name: string, o: { override: string[] }) => {
+      process.stdout.write(stringify(loadProfile(name, o.override).profile));
+    });
+  profiles
+    .command("validate <files...>")
+    .description("Validate profile files; exits 2 naming the file and field of the first mistake")
+    .action((files: string[]) => {
+      for (const f of files) {
+        const { profile, path } = loadProfile(f);
+        readFileSync(path);
+        console.log(`${path}: valid profile "${profile.name}"`);
+      }
+    });
+}

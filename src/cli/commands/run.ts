@@ -1,0 +1,73 @@
+import type { Command } from "commander";
+import { UserError } from "../../errors.ts";
+import { runBenchmark } from "../../run/run.ts";
+import { terminalReporter } from "../../report/terminal.ts";
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function positiveNumber(flag: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new UserError(`${flag} must be a positive number, got "${value}"`);
+    return n;
+  };
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command("run")
+    .description("Run a workload profile with a harness and write normalised metrics")
+    .requiredOption("--harness <name>", "harness to run (see `hub harnesses list`)")
+    .requiredOption("--profile <name|path>", "built-in profile name or a YAML file (see `hub profiles list`)")
+    .option("--target <url>", "OpenAI-compatible server root; default: hub's simulator on a free loopback port")
+    .option("--model <name>", "model to request; default: the first one the target lists")
+    .option("--runtime <name>", "where the harness runs", "local")
+    .option("-o, --override <path=value>", "override a profile field, e.g. load.stages.0.concurrency=4 (repeatable)", collect, [])
+    .option("--out <dir>", "results directory; default results/<timestamp>-<harness>-<profile>/")
+    .option("--tokenizer <dir>", "Hugging Face tokenizer directory for the harness; default: the bundled Qwen3 tokenizer")
+    .option("--sim-ttft-ms <ms>", "TTFT of the built-in simulator (without --target)", positiveNumber("--sim-ttft-ms"))
+    .option("--sim-itl-ms <ms>", "ITL of the built-in simulator (without --target)", positiveNumber("--sim-itl-ms"))
+    .option("--timeout <s>", "stop the harness after this many seconds", positiveNumber("--timeout"))
+    .option("--json", "print metrics.json to stdout instead of the summary table")
+    .option("-q, --quiet", "hide harness output and progress")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  hub run --harness guidellm --profile sanity_concurrent\n  hub run --harness guidellm --profile sanity_concurrent --target http://127.0.0.1:8000 -o load.stages.0.duration_s=10",
+    )
+    .action(async (o) => {
+      const reporter = terminalReporter({ quiet: Boolean(o.quiet), json: Boolean(o.json) });
+      const abort = new AbortController();
+      let interrupts = 0;
+      const onSigint = () => {
+        interrupts++;
+        if (interrupts === 1) {
+          process.stderr.write("\nhub: stopping the harness (Ctrl-C again to quit at once)…\n");
+          abort.abort();
+        } else process.exit(130);
+      };
+      process.on("SIGINT", onSigint);
+      process.on("SIGTERM", onSigint);
+      try {
+        const outcome = await runBenchmark(
+          {
+            harness: o.harness,
+            profile: o.profile,
+            overrides: o.override,
+            target: o.target,
+            model: o.model,
+            runtime: o.runtime,
+            out: o.out,
+            tokenizer: o.tokenizer,
+            sim: { ttftMs: o.simTtftMs, itlMs: o.simItlMs },
+            timeoutS: o.timeout,
+            signal: abort.signal,
+          },
+          reporter,
+        );
+        process.exitCode = outcome.kind === "ok" ? 0 : outcome.kind === "interrupted" ? 130 : 1;
+      } finally {
+        process.off("SIGINT", onSigint);
+        process.off("SIGTERM", onSigint);
+      }
+    });
+}

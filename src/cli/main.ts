@@ -1,0 +1,41 @@
+import { Command, CommanderError } from "commander";
+import { isUserError } from "../errors.ts";
+import { HUB_VERSION } from "../version.ts";
+import { registerConvertCommand } from "./commands/convert.ts";
+import { registerHarnessCommands } from "./commands/harnesses.ts";
+import { registerProfilesCommand } from "./commands/profiles.ts";
+import { registerRunCommand } from "./commands/run.ts";
+import { registerSimCommand } from "./commands/sim.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("hub")
+    .description("Run one harness-neutral LLM serving workload with any benchmark harness and compare the results on one set of metric definitions.")
+    .version(HUB_VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  registerRunCommand(program);
+  registerProfilesCommand(program);
+  registerHarnessCommands(program);
+  registerConvertCommand(program);
+  registerSimCommand(program);
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. User mistakes: 2 with a message, never a stack trace. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return 0;
+      return e.exitCode === 1 ? 2 : e.exitCode;
+    }
+    if (isUserError(e)) {
+      process.stderr.write(`hub: error: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,16 @@
+/** Names whose values are secrets: never written to logs, run.json or reports. */
+const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|AUTH)/i;
+
+export function redactEnv(env: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!env) return undefined;
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, SECRET_NAME.test(k) ? "<redacted>" : v]));
+}
+
+/** Replaces every occurrence of a secret value from the environment in a string. */
+export function redactText(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  let out = text;
+  for (const [k, v] of Object.entries(env)) {
+    if (v && v.length >= 8 && SECRET_NAME.test(k)) out = out.split(v).join("<redacted>");
+  }
+  return out;
+}

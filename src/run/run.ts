@@ -1,0 +1,216 @@
+import { mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { hostname, cpus, totalmem, platform, arch, release } from "node:os";
+import { join, resolve } from "node:path";
+import { stringify } from "yaml";
+import { UserError } from "../errors.ts";
+import { getHarness, checkCapabilities } from "../harness/registry.ts";
+import { assembleMetrics } from "../metrics/assemble.ts";
+import type { Metrics } from "../metrics/schema.ts";
+import { loadProfile } from "../profile/load.ts";
+import type { Reporter, RunOutcome } from "../report/reporter.ts";
+import { runtimes } from "../runtime/local.ts";
+import type { ExecResult } from "../runtime/process.ts";
+import { startSimulator, tokenizerDir as simTokenizerDir } from "../sim/index.ts";
+import { HUB_VERSION } from "../version.ts";
+import { redactEnv } from "./redact.ts";
+import { normalizeTarget, probeTarget } from "./target.ts";
+
+export interface RunOptions {
+  harness: string;
+  profile: string;
+  overrides?: readonly string[];
+  /** Without a target hub starts its simulator on a free loopback port. */
+  target?: string;
+  model?: string;
+  runtime?: string;
+  out?: string;
+  /** A Hugging Face tokenizer directory for the harness; default: the simulator's Qwen3 one. */
+  tokenizer?: string;
+  /** Simulator latencies when hub starts its own. */
+  sim?: { ttftMs?: number; itlMs?: number; tracePath?: string };
+  timeoutS?: number;
+  signal?: AbortSignal;
+}
+
+function timestamp(d = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").replace("T", "-");
+}
+
+interface RunRecord {
+  hub_version: string;
+  run_id: string;
+  status: "running" | "ok" | "failed" | "interrupted" | "timed_out";
+  error?: string;
+  harness: { name: string; pinned_version: string; installed_version: string | null };
+  profile: { name: string; path: string; overrides: readonly string[] };
+  target: string;
+  target_is_simulator: boolean;
+  model: string;
+  runtime: string;
+  commands: { argv: string[]; env?: Record<string, string>; stage?: number; exit_code?: number | null; result?: string; duration_s?: number }[];
+  started_at: string;
+  ended_at: string | null;
+  exit_code: number | null;
+  warnings: string[];
+  host: Record<string, unknown>;
+}
+
+/**
+ * profile → adapter → runtime → converter → metrics → report. Whatever happens, run.json and
+ * the harness's raw output and logs stay in the run directory.
+ */
+export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promise<RunOutcome> {
+  const { profile, path: profilePath } = loadProfile(opts.profile, opts.overrides ?? []);
+  const harness = getHarness(opts.harness);
+  checkCapabilities(harness, profile);
+  const runtime = runtimes[opts.runtime ?? "local"];
+  if (!runtime) throw new UserError(`unknown runtime "${opts.runtime}". Available: ${Object.keys(runtimes).join(", ")}`);
+
+  const started = new Date();
+  const runId = `${timestamp(started)}-${harness.name}-${profile.name}`;
+  const outDir = resolve(opts.out ?? join("results", runId));
+  const nativeDir = join(outDir, "native");
+  if (existsSync(join(outDir, "run.json"))) throw new UserError(`${outDir} already holds a run (run.json); choose another --out`);
+  mkdirSync(nativeDir, { recursive: true });
+  writeFileSync(join(outDir, "profile.resolved.yaml"), stringify(profile));
+
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    reporter.onWarning?.(m);
+  };
+
+  // The target must answer before anything is installed or started.
+  let sim: Awaited<ReturnType<typeof startSimulator>> | undefined;
+  let target: string;
+  if (opts.target) {
+    target = normalizeTarget(opts.target);
+  } else {
+    sim = await startSimulator({
+      port: 0,
+      ...(opts.model ? { model: opts.model } : {}),
+      ...(opts.sim?.ttftMs !== undefined ? { ttftMs: opts.sim.ttftMs } : {}),
+      ...(opts.sim?.itlMs !== undefined ? { itlMs: opts.sim.itlMs } : {}),
+      tracePath: opts.sim?.tracePath ?? join(outDir, "sim-trace.jsonl"),
+    });
+    target = sim.url;
+    reporter.onInfo?.(`no --target given: started the built-in simulator at ${target} (ground truth in sim-trace.jsonl)`);
+  }
+
+  const record: RunRecord = {
+    hub_version: HUB_VERSION,
+    run_id: runId,
+    status: "running",
+    harness: { name: harness.name, pinned_version: harness.version, installed_version: null },
+    profile: { name: profile.name, path: profilePath, overrides: opts.overrides ?? [] },
+    target,
+    target_is_simulator: sim !== undefined,
+    model: opts.model ?? "",
+    runtime: runtime.name,
+    commands: [],
+    started_at: started.toISOString(),
+    ended_at: null,
+    exit_code: null,
+    warnings,
+    host: { hostname: hostname(), platform: platform(), release: release(), arch: arch(), cpus: cpus().length, memory_bytes: totalmem(), node: process.version },
+  };
+  const saveRecord = () => writeFileSync(join(outDir, "run.json"), `${JSON.stringify(record, null, 2)}\n`);
+  saveRecord();
+
+  let metrics: Metrics | undefined;
+  try {
+    const info = await probeTarget(target);
+    const model = opts.model ?? info.models[0];
+    if (!model) throw new UserError(`target ${target} lists no models at /v1/models; pass --model`);
+    record.model = model;
+    saveRecord();
+
+    const prepared = await runtime.prepare(harness, (l) => reporter.onInstallLine?.(l));
+    if (prepared.kind === "failed") return finish({ kind: "failed", outDir, reason: prepared.reason, exitCode: null });
+    record.harness.installed_version = prepared.version;
+
+    const translated = harness.translate(profile, {
+      target,
+      model,
+      tokenizerDir: resolve(opts.tokenizer ?? simTokenizerDir()),
+      outputDir: nativeDir,
+    });
+    if (translated.kind === "unsupported") throw new UserError(`harness ${harness.name} cannot run profile ${profile.name}: ${translated.reason}`);
+    translated.warnings.forEach(warn);
+
+    reporter.onRunStart?.({ runId, outDir, harness: harness.name, harnessVersion: prepared.version, profile: profile.name, target, model, simulated: sim !== undefined });
+
+    const deadline = opts.timeoutS !== undefined ? Date.now() + opts.timeoutS * 1000 : undefined;
+    let last: ExecResult | undefined;
+    for (const inv of translated.invocations) {
+      for (const [rel, content] of Object.entries(inv.files ?? {})) writeFileSync(join(nativeDir, rel), content);
+      const argv = runtime.describe(harness, inv);
+      const entry: RunRecord["commands"][number] = { argv, ...(inv.env ? { env: redactEnv(inv.env)! } : {}), ...(inv.stage !== undefined ? { stage: inv.stage } : {}) };
+      record.commands.push(entry);
+      saveRecord();
+      reporter.onHarnessStart?.({ command: argv, ...(inv.stage !== undefined ? { stage: inv.stage } : {}) });
+      last = await runtime.exec({
+        harness,
+        invocation: inv,
+        nativeDir,
+        stdoutLog: join(nativeDir, "stdout.log"),
+        stderrLog: join(nativeDir, "stderr.log"),
+        onLine: (s, l) => reporter.onHarnessOutput?.(s, l),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(deadline !== undefined ? { timeoutMs: Math.max(0, deadline - Date.now()) } : {}),
+      });
+      entry.exit_code = last.exitCode;
+      entry.result = last.kind;
+      entry.duration_s = last.durationMs / 1000;
+      record.exit_code = last.exitCode;
+      saveRecord();
+      reporter.onHarnessEnd?.(last);
+      if (last.kind !== "ok") break;
+    }
+
+    // Convert whatever the harness left, even after a failure: partial results beat none.
+    const converted = await harness.converter.convert(nativeDir, { profile });
+    if (converted.kind === "ok") {
+      converted.warnings.forEach(warn);
+      metrics = assembleMetrics(
+        {
+          id: runId,
+          harness: { name: harness.name, version: converted.harnessVersion ?? prepared.version },
+          profile: profile.name,
+          target,
+          model,
+          runtime: runtime.name,
+          started_at: started.toISOString(),
+          ended_at: new Date().toISOString(),
+          exit_code: last?.exitCode ?? null,
+        },
+        converted.stages,
+      );
+      writeFileSync(join(outDir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
+    }
+
+    if (last && last.kind !== "ok") {
+      if (last.kind === "failed") return finish({ kind: "failed", outDir, reason: last.reason, exitCode: last.exitCode, ...(metrics ? { metrics } : {}) });
+      return finish({ kind: last.kind, outDir, ...(metrics ? { metrics } : {}) });
+    }
+    if (converted.kind === "failed") return finish({ kind: "failed", outDir, reason: `converting ${harness.name} output failed: ${converted.reason}`, exitCode: last?.exitCode ?? null });
+    return finish({ kind: "ok", outDir, metrics: metrics!, warnings });
+  } catch (e) {
+    record.status = "failed";
+    record.error = (e as Error).message;
+    record.ended_at = new Date().toISOString();
+    saveRecord();
+    throw e;
+  } finally {
+    await sim?.close();
+  }
+
+  function finish(outcome: RunOutcome): RunOutcome {
+    record.status = outcome.kind;
+    if (outcome.kind === "failed") record.error = outcome.reason;
+    record.ended_at = new Date().toISOString();
+    saveRecord();
+    reporter.onRunEnd?.(outcome);
+    return outcome;
+  }
+}
