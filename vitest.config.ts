@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 600_000,
     // The end-to-end suites start real harness processes; two cores cannot run many at once.
     maxWorkers: 2,
+    reporters: ["default", ["json", { outputFile: "test-artifacts/vitest.json" }]],
   },
 });

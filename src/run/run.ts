@@ -8,7 +8,9 @@ import { assembleMetrics } from "../metrics/assemble.ts";
 import type { Metrics } from "../metrics/schema.ts";
 import { loadProfile } from "../profile/load.ts";
 import type { Reporter, RunOutcome } from "../report/reporter.ts";
+import type { HarnessDefinition } from "../harness/contract.ts";
 import { runtimes } from "../runtime/local.ts";
+import type { Runtime } from "../runtime/runtime.ts";
 import type { ExecResult } from "../runtime/process.ts";
 import { startSimulator, tokenizerDir as simTokenizerDir } from "../sim/index.ts";
 import { HUB_VERSION } from "../version.ts";
@@ -16,13 +18,14 @@ import { redactEnv } from "./redact.ts";
 import { normalizeTarget, probeTarget } from "./target.ts";
 
 export interface RunOptions {
-  harness: string;
+  /** A harness name, or a definition (plugins, tests). */
+  harness: string | HarnessDefinition;
   profile: string;
   overrides?: readonly string[];
   /** Without a target hub starts its simulator on a free loopback port. */
   target?: string;
   model?: string;
-  runtime?: string;
+  runtime?: string | Runtime;
   out?: string;
   /** A Hugging Face tokenizer directory for the harness; default: the simulator's Qwen3 one. */
   tokenizer?: string;
@@ -61,10 +64,10 @@ interface RunRecord {
  */
 export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promise<RunOutcome> {
   const { profile, path: profilePath } = loadProfile(opts.profile, opts.overrides ?? []);
-  const harness = getHarness(opts.harness);
+  const harness = typeof opts.harness === "string" ? getHarness(opts.harness) : opts.harness;
   checkCapabilities(harness, profile);
-  const runtime = runtimes[opts.runtime ?? "local"];
-  if (!runtime) throw new UserError(`unknown runtime "${opts.runtime}". Available: ${Object.keys(runtimes).join(", ")}`);
+  const runtime = typeof opts.runtime === "object" ? opts.runtime : runtimes[opts.runtime ?? "local"];
+  if (!runtime) throw new UserError(`unknown runtime "${String(opts.runtime)}". Available: ${Object.keys(runtimes).join(", ")}`);
 
   const started = new Date();
   const runId = `${timestamp(started)}-${harness.name}-${profile.name}`;

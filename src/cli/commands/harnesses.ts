@@ -10,8 +10,13 @@ export function registerHarnessCommands(program: Command): void {
     .description("Harnesses hub knows")
     .command("list")
     .description("Name, pinned version, install state and the profile features each can express")
-    .action(() => {
+    .option("--names", "print only the names, one a line (for scripts)")
+    .action((o: { names?: boolean }) => {
       const hs = allHarnesses();
+      if (o.names) {
+        for (const h of hs) console.log(h.name);
+        return;
+      }
       console.log(
         renderTable(
           ["harness", "version", "installed", "description"],
