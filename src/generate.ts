@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -16,7 +16,7 @@ function jsonSchema(schema: z.ZodType, id: string, io: "input" | "output"): stri
 export function harnessFolders(): string[] {
   const dir = join(ROOT, "harnesses");
   return readdirSync(dir)
-    .filter((f) => !f.startsWith("_") && !f.startsWith(".") && statSync(join(dir, f)).isDirectory())
+    .filter((f) => !f.startsWith("_") && !f.startsWith(".") && statSync(join(dir, f)).isDirectory() && existsSync(join(dir, f, "index.ts")))
     .sort();
 }
 

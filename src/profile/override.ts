@@ -6,6 +6,7 @@ import { UserError } from "../errors.ts";
  * except its last key when the parent is an object the schema allows it on: the caller
  * validates the result, so `data.input_tokens.stddev=5` works on a profile that left stddev
  * out, but a misspelt key fails validation as an unknown field instead of being added silently.
+ * `path=null` removes an optional field (`load.stages.0.duration_s=null` with `...requests=100`).
  */
 export function parseOverride(spec: string): { path: string[]; value: unknown } {
   const eq = spec.indexOf("=");
@@ -51,6 +52,9 @@ export function applyOverride(doc: unknown, spec: string): unknown {
       throw new UserError(`override ${spec}: index ${last} is out of range (the list has ${node.length} entries)`);
     }
     node[i] = value;
+  } else if (value === null) {
+    if (!(last in (node as object))) throw new UserError(`override ${spec}: ${path.join(".")} does not exist in the profile`);
+    delete (node as Record<string, unknown>)[last];
   } else {
     (node as Record<string, unknown>)[last] = value;
   }

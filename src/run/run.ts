@@ -12,7 +12,6 @@ import type { HarnessDefinition } from "../harness/contract.ts";
 import { runtimes } from "../runtime/local.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import type { ExecResult } from "../runtime/process.ts";
-import { startSimulator, tokenizerDir as simTokenizerDir } from "../sim/index.ts";
 import { HUB_VERSION } from "../version.ts";
 import { redactEnv } from "./redact.ts";
 import { normalizeTarget, probeTarget } from "./target.ts";
@@ -84,12 +83,14 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
   };
 
   // The target must answer before anything is installed or started.
-  let sim: Awaited<ReturnType<typeof startSimulator>> | undefined;
+  // Loaded on demand: the simulator brings a tokenizer that takes a while to load.
+  const simulator = await import("../sim/index.ts");
+  let sim: Awaited<ReturnType<typeof simulator.startSimulator>> | undefined;
   let target: string;
   if (opts.target) {
     target = normalizeTarget(opts.target);
   } else {
-    sim = await startSimulator({
+    sim = await simulator.startSimulator({
       port: 0,
       ...(opts.model ? { model: opts.model } : {}),
       ...(opts.sim?.ttftMs !== undefined ? { ttftMs: opts.sim.ttftMs } : {}),
@@ -135,7 +136,7 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
     const translated = harness.translate(profile, {
       target,
       model,
-      tokenizerDir: resolve(opts.tokenizer ?? simTokenizerDir()),
+      tokenizerDir: resolve(opts.tokenizer ?? simulator.tokenizerDir()),
       outputDir: nativeDir,
     });
     if (translated.kind === "unsupported") throw new UserError(`harness ${harness.name} cannot run profile ${profile.name}: ${translated.reason}`);
