@@ -9,7 +9,7 @@ import type { Metrics } from "../metrics/schema.ts";
 import { loadProfile } from "../profile/load.ts";
 import type { Reporter, RunOutcome } from "../report/reporter.ts";
 import type { HarnessDefinition } from "../harness/contract.ts";
-import { runtimes } from "../runtime/local.ts";
+import { getRuntime } from "../runtime/index.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import type { ExecResult } from "../runtime/process.ts";
 import { HUB_VERSION } from "../version.ts";
@@ -65,8 +65,7 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
   const { profile, path: profilePath } = loadProfile(opts.profile, opts.overrides ?? []);
   const harness = typeof opts.harness === "string" ? getHarness(opts.harness) : opts.harness;
   checkCapabilities(harness, profile);
-  const runtime = typeof opts.runtime === "object" ? opts.runtime : runtimes[opts.runtime ?? "local"];
-  if (!runtime) throw new UserError(`unknown runtime "${String(opts.runtime)}". Available: ${Object.keys(runtimes).join(", ")}`);
+  const runtime = typeof opts.runtime === "object" ? opts.runtime : getRuntime(opts.runtime ?? "local");
 
   const started = new Date();
   const runId = `${timestamp(started)}-${harness.name}-${profile.name}`;
@@ -133,12 +132,9 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
     if (prepared.kind === "failed") return finish({ kind: "failed", outDir, reason: prepared.reason, exitCode: null });
     record.harness.installed_version = prepared.version;
 
-    const translated = harness.translate(profile, {
-      target,
-      model,
-      tokenizerDir: resolve(opts.tokenizer ?? simulator.tokenizerDir()),
-      outputDir: nativeDir,
-    });
+    const tokenizerDir = resolve(opts.tokenizer ?? simulator.tokenizerDir());
+    const paths = runtime.harnessPaths?.({ nativeDir, tokenizerDir }) ?? { outputDir: nativeDir, tokenizerDir };
+    const translated = harness.translate(profile, { target, model, ...paths });
     if (translated.kind === "unsupported") throw new UserError(`harness ${harness.name} cannot run profile ${profile.name}: ${translated.reason}`);
     translated.warnings.forEach(warn);
 
@@ -157,6 +153,7 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
         harness,
         invocation: inv,
         nativeDir,
+        tokenizerDir,
         stdoutLog: join(nativeDir, "stdout.log"),
         stderrLog: join(nativeDir, "stderr.log"),
         onLine: (s, l) => reporter.onHarnessOutput?.(s, l),

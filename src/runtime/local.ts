@@ -36,5 +36,3 @@ export const localRuntime: Runtime = {
     });
   },
 };
-
-export const runtimes: Record<string, Runtime> = { local: localRuntime };
