@@ -1,5 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { isUserError } from "../errors.ts";
+import { configPlugins, loadPlugins } from "../harness/plugins.ts";
+import { builtinNames, registerPlugins } from "../harness/registry.ts";
 import { HUB_VERSION } from "../version.ts";
 import { registerConvertCommand } from "./commands/convert.ts";
 import { registerHarnessCommands } from "./commands/harnesses.ts";
@@ -7,12 +9,22 @@ import { registerProfilesCommand } from "./commands/profiles.ts";
 import { registerRunCommand } from "./commands/run.ts";
 import { registerSimCommand } from "./commands/sim.ts";
 
+const collect = (value: string, previous: string[]) => [...previous, value];
+
 export function buildProgram(): Command {
   const program = new Command("hub")
     .description("Run one harness-neutral LLM serving workload with any benchmark harness and compare the results on one set of metric definitions.")
     .version(HUB_VERSION)
+    .option("--plugin <path>", "load a harness plugin (a folder or module exporting defineHarness({...})); repeatable; also `plugins:` in ./hub.config.yaml", collect, [])
     .showHelpAfterError("(run with --help for usage)")
-    .exitOverride();
+    .exitOverride()
+    .hook("preAction", async (cmd) => {
+      const specs = [...configPlugins(), ...(cmd.opts().plugin as string[]).map((spec) => ({ spec, base: process.cwd() }))];
+      if (specs.length === 0) return;
+      const loaded = await loadPlugins(specs, builtinNames());
+      for (const l of loaded) if (l.kind === "failed") process.stderr.write(`hub: warning: plugin ${l.spec} not loaded: ${l.reason}\n`);
+      registerPlugins(loaded.flatMap((l) => (l.kind === "ok" ? [l.harness] : [])));
+    });
   registerRunCommand(program);
   registerProfilesCommand(program);
   registerHarnessCommands(program);

@@ -4,8 +4,19 @@ import type { HarnessDefinition } from "./contract.ts";
 import { type Feature, FEATURES, missingFeatures } from "./features.ts";
 import type { Profile } from "../profile/schema.ts";
 
+let plugins: readonly HarnessDefinition[] = [];
+
+/** Built-in harnesses, then plugins registered with `registerPlugins`. */
 export function allHarnesses(): readonly HarnessDefinition[] {
-  return builtinHarnesses;
+  return [...builtinHarnesses, ...plugins];
+}
+
+export function builtinNames(): Set<string> {
+  return new Set(builtinHarnesses.map((h) => h.name));
+}
+
+export function registerPlugins(loaded: readonly HarnessDefinition[]): void {
+  plugins = [...loaded];
 }
 
 export function getHarness(name: string): HarnessDefinition {
