@@ -85,49 +85,54 @@ export function renderChatPrompt(messages: readonly ChatMessage[]): string {
 
 type WorkerReply = { id: number; count: number } | { id: number; error: string } | { ready: true } | { fatal: string };
 
-/** Counts tokens in a worker thread; `ready` resolves once the tokenizer is loaded and verified. */
+/** Counts tokens in a worker thread, started by start() (resolves once loaded and verified). */
 export class TokenCounter {
-  readonly ready: Promise<void>;
-  private readonly worker: Worker;
+  private worker: Worker | undefined;
+  private ready: Promise<void> | undefined;
   private readonly pending = new Map<number, { resolve: (n: number) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private closed = false;
 
-  constructor() {
-    this.worker = new Worker(new URL("./tokenizer-worker.ts", import.meta.url));
-    this.ready = new Promise<void>((resolve, reject) => {
-      this.worker.on("message", (msg: WorkerReply) => {
+  start(): Promise<void> {
+    this.ready ??= new Promise<void>((resolve, reject) => {
+      const worker = new Worker(new URL("./tokenizer-worker.ts", import.meta.url));
+      this.worker = worker;
+      worker.on("message", (msg: WorkerReply) => {
         if ("ready" in msg) return resolve();
-        if ("fatal" in msg) return reject(new Error(msg.fatal));
+        if ("fatal" in msg) {
+          const e = new Error(msg.fatal);
+          this.failAll(e);
+          return reject(e);
+        }
         const p = this.pending.get(msg.id);
         if (!p) return;
         this.pending.delete(msg.id);
         if ("error" in msg) p.reject(new Error(msg.error));
         else p.resolve(msg.count);
       });
-      this.worker.on("error", (e) => {
+      worker.on("error", (e: Error) => {
         reject(e);
         this.failAll(e);
       });
-      this.worker.on("exit", () => this.failAll(new Error("hub sim: tokenizer worker exited")));
+      worker.on("exit", () => this.failAll(new Error("hub sim: tokenizer worker exited")));
     });
-    // Callers await `ready` or a count; an unhandled rejection here would only duplicate that.
-    this.ready.catch(() => {});
+    return this.ready;
   }
 
   count(text: string): Promise<number> {
     if (this.closed) return Promise.reject(new Error("hub sim: tokenizer closed"));
+    void this.start().catch(() => {}); // failures reach the caller through failAll
     const id = this.nextId++;
     return new Promise<number>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, text });
+      this.worker!.postMessage({ id, text });
     });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.worker.terminate();
+    await this.worker?.terminate();
   }
 
   private failAll(e: Error): void {
