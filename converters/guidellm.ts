@@ -40,6 +40,7 @@ interface NativeRequest {
 interface NativeBenchmark {
   config: {
     strategy: { type_: "synchronous" | "concurrent" | "throughput" | "constant" | "poisson"; streams?: number; rate?: number; max_concurrency?: number | null };
+    profile?: { max_concurrency?: number | null };
     sample_size?: number | null;
   };
   scheduler_metrics: { measure_start_time: number; measure_end_time: number; requests_made: Counts };
@@ -57,15 +58,20 @@ interface NativeReport {
   benchmarks: NativeBenchmark[];
 }
 
-function loadPoint(s: NativeBenchmark["config"]["strategy"]): LoadPoint {
+function loadPoint(config: NativeBenchmark["config"]): LoadPoint {
+  const s = config.strategy;
   switch (s.type_) {
     case "concurrent":
       return { type: "concurrent", concurrency: s.streams! };
     case "constant":
     case "poisson":
       return { type: s.type_, rate: s.rate! };
-    case "throughput":
-      return s.max_concurrency ? { type: "throughput", concurrency: s.max_concurrency } : { type: "throughput" };
+    case "throughput": {
+      // Without a cap the strategy carries guidellm's internal limit (10240); report the cap the
+      // run asked for, which the profile args keep.
+      const cap = config.profile ? config.profile.max_concurrency : s.max_concurrency;
+      return cap ? { type: "throughput", concurrency: cap } : { type: "throughput" };
+    }
     case "synchronous":
       return { type: "synchronous" };
   }
@@ -94,19 +100,29 @@ function nativeDist(d: NativeDist, field: string, scale: number, note: string): 
   };
 }
 
-function natives(b: NativeBenchmark, i: number): StageInput["native"] {
+/**
+ * guidellm's own distributions, as fallbacks. They are built from the same per-request stats the
+ * records come from, and guidellm counts a missing per-request value as 0 (non-streaming runs
+ * report TTFT and ITL of 0 ms), so one is offered only when every successful request had the
+ * value it is built from.
+ */
+function natives(b: NativeBenchmark, i: number, ok: RequestRecord[]): StageInput["native"] {
   const m = b.metrics;
   const at = (name: string) => `benchmarks[${i}].metrics.${name}.successful`;
-  const itl = nativeDist(m.inter_token_latency_ms.successful, at("inter_token_latency_ms"), 1, "guidellm: per-request (last token - first token)/(n-1), distribution weighted by n-1");
-  return {
-    ttft_ms: nativeDist(m.time_to_first_token_ms.successful, at("time_to_first_token_ms"), 1, "guidellm: first token - request start"),
-    // guidellm's per-request ITL is hub's per-request TPOT; only the weighting differs.
-    tpot_ms: { ...itl, note: "guidellm inter_token_latency: per request (last token - first token)/(n-1), which is hub's TPOT, but weighted by n-1 instead of one per request" },
-    itl_ms: { ...itl, note: "guidellm inter_token_latency: each request's mean gap weighted by n-1, not the pooled gaps; the mean matches, the spread is understated" },
-    // guidellm's "TPOT" includes the first token: (last token - start)/n, close to hub's NTPOT.
-    ntpot_ms: nativeDist(m.time_per_output_token_ms.successful, at("time_per_output_token_ms"), 1, "guidellm time_per_output_token: (last token - request start)/n, weighted by n; hub's NTPOT is (end - start)/n per request"),
-    e2e_ms: nativeDist(m.request_latency.successful, at("request_latency"), 1000, "guidellm request_latency, seconds converted to ms"),
+  const all = (has: (r: RequestRecord) => boolean) => ok.length > 0 && ok.every(has);
+  const hasTokens = all((r) => r.first_token_s !== undefined && r.last_token_s !== undefined && (r.output_tokens ?? 0) > 1);
+  const out: NonNullable<StageInput["native"]> = {};
+  const offer = (key: keyof typeof out, d: NativeDist, usable: boolean, field: string, scale: number, note: string) => {
+    if (usable && d.count > 0) out[key] = nativeDist(d, at(field), scale, note);
   };
+  offer("ttft_ms", m.time_to_first_token_ms.successful, all((r) => r.first_token_s !== undefined), "time_to_first_token_ms", 1, "guidellm: first token - request start");
+  // guidellm's per-request ITL is hub's per-request TPOT; only the weighting differs.
+  offer("tpot_ms", m.inter_token_latency_ms.successful, hasTokens, "inter_token_latency_ms", 1, "guidellm inter_token_latency: per request (last token - first token)/(n-1), which is hub's TPOT, but weighted by n-1 instead of one per request");
+  offer("itl_ms", m.inter_token_latency_ms.successful, hasTokens, "inter_token_latency_ms", 1, "guidellm inter_token_latency: each request's mean gap weighted by n-1, not the pooled gaps; the mean matches, the spread is understated");
+  // guidellm's "TPOT" includes the first token: (last token - start)/n, close to hub's NTPOT.
+  offer("ntpot_ms", m.time_per_output_token_ms.successful, all((r) => (r.output_tokens ?? 0) > 0), "time_per_output_token_ms", 1, "guidellm time_per_output_token: (last token - request start)/n, weighted by n; hub's NTPOT is (end - start)/n per request");
+  offer("e2e_ms", m.request_latency.successful, all((r) => r.end_s !== undefined), "request_latency", 1000, "guidellm request_latency, seconds converted to ms");
+  return out;
 }
 
 function convertBenchmark(b: NativeBenchmark, i: number, file: string): { stage: StageInput } | { error: string } {
@@ -162,10 +178,10 @@ function convertBenchmark(b: NativeBenchmark, i: number, file: string): { stage:
   return {
     stage: {
       index: i,
-      load: loadPoint(b.config.strategy),
+      load: loadPoint(b.config),
       records,
       window: { start_s: from, end_s: to },
-      native: natives(b, i),
+      native: natives(b, i, records.filter((r) => r.status === "ok")),
       recordSource: `guidellm benchmarks[${i}].requests (info.timings, prompt_tokens, output_tokens)`,
       notes,
     },
