@@ -3,7 +3,9 @@ import { isUserError } from "../errors.ts";
 import { configPlugins, loadPlugins } from "../harness/plugins.ts";
 import { builtinNames, registerPlugins } from "../harness/registry.ts";
 import { HUB_VERSION } from "../version.ts";
+import { registerCompareCommand } from "./commands/compare.ts";
 import { registerConvertCommand } from "./commands/convert.ts";
+import { registerExportCommand } from "./commands/export.ts";
 import { registerHarnessCommands } from "./commands/harnesses.ts";
 import { registerProfilesCommand } from "./commands/profiles.ts";
 import { registerRunCommand } from "./commands/run.ts";
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   registerHarnessCommands(program);
   registerConvertCommand(program);
   registerSimCommand(program);
+  registerCompareCommand(program);
+  registerExportCommand(program);
   return program;
 }
 

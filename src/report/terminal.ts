@@ -40,11 +40,11 @@ export function terminalReporter(opts: TerminalOptions): Reporter {
     onRunEnd: (o) => {
       if (o.kind === "ok") {
         if (opts.json) out.write(`${JSON.stringify(o.metrics, null, 2)}\n`);
-        else out.write(`${summaryTable(o.metrics)}\n`);
+        else out.write(`${summaryTable(o.metrics, o.outDir)}\n`);
         say(`wrote ${o.outDir}/metrics.json`);
         return;
       }
-      if (o.metrics && !opts.json) out.write(`${summaryTable(o.metrics)}\n`);
+      if (o.metrics && !opts.json) out.write(`${summaryTable(o.metrics, o.outDir)}\n`);
       const what = o.kind === "failed" ? `failed: ${o.reason}` : o.kind === "interrupted" ? "interrupted" : "timed out";
       say(`run ${what}. Everything collected so far is in ${o.outDir} (run.json, native/ logs)`);
     },

@@ -1,0 +1,38 @@
+import type { Command } from "commander";
+import { writeFileSync } from "node:fs";
+import { extname } from "node:path";
+import { UserError } from "../../errors.ts";
+import { buildComparison, placeBaseline } from "../../report/compare.ts";
+import { EMBEDS_WARNINGS, FORMAT_NAMES, formats, type FormatName } from "../../report/formats/index.ts";
+import { loadRuns } from "../../report/load.ts";
+
+const BY_EXTENSION: Record<string, FormatName> = { ".html": "html", ".htm": "html", ".md": "md", ".csv": "csv", ".json": "json", ".txt": "table" };
+
+export function registerCompareCommand(program: Command): void {
+  program
+    .command("compare <runs...>")
+    .description("Compare runs side by side (any harnesses, profiles, targets): run directories, metrics.json files, or directories of runs")
+    .option("--baseline <run>", "show every value's change against this run: #n, a run id, or a path (another run directory is added first)")
+    .option("--format <format>", `${FORMAT_NAMES.join(" | ")} (default: from --out's extension, else table)`)
+    .option("--out <file>", "write the report here; the table still goes to stdout")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  hub compare results/\n  hub compare results/run-a results/run-b --baseline '#1'\n  hub compare results/ --out report.html",
+    )
+    .action((inputs: string[], o: { baseline?: string; format?: string; out?: string }) => {
+      const format = (o.format ?? (o.out ? BY_EXTENSION[extname(o.out).toLowerCase()] : undefined) ?? "table") as FormatName;
+      if (!FORMAT_NAMES.includes(format)) throw new UserError(`unknown --format "${o.format}"; one of ${FORMAT_NAMES.join(", ")}`);
+      const { runs, baseline } = placeBaseline(loadRuns(inputs), o.baseline, (p) => loadRuns([p]));
+      const cmp = buildComparison(runs, baseline);
+      const text = formats[format](cmp);
+      if (o.out) {
+        writeFileSync(o.out, text.endsWith("\n") ? text : `${text}\n`);
+        process.stdout.write(`${formats.table(cmp)}\n`);
+        process.stderr.write(`hub: wrote ${o.out}\n`);
+      } else process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+      // With --out the table on stdout carries the warnings; on its own a CSV cannot.
+      if (!o.out && !EMBEDS_WARNINGS.has(format)) {
+        for (const w of cmp.warnings) process.stderr.write(`hub: warning: ${w}\n`);
+      }
+    });
+}
