@@ -5,6 +5,7 @@ import { builtinNames, registerPlugins } from "../harness/registry.ts";
 import { HUB_VERSION } from "../version.ts";
 import { registerCompareCommand } from "./commands/compare.ts";
 import { registerConvertCommand } from "./commands/convert.ts";
+import { registerDockerCommands } from "./commands/docker.ts";
 import { registerExportCommand } from "./commands/export.ts";
 import { registerHarnessCommands } from "./commands/harnesses.ts";
 import { registerProfilesCommand } from "./commands/profiles.ts";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerProfilesCommand(program);
   registerHarnessCommands(program);
+  registerDockerCommands(program);
   registerConvertCommand(program);
   registerSimCommand(program);
   registerCompareCommand(program);

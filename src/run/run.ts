@@ -9,6 +9,7 @@ import type { Metrics } from "../metrics/schema.ts";
 import { loadProfile } from "../profile/load.ts";
 import type { Reporter, RunOutcome } from "../report/reporter.ts";
 import type { HarnessDefinition } from "../harness/contract.ts";
+import { withImage } from "../runtime/docker/index.ts";
 import { getRuntime } from "../runtime/index.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import type { ExecResult } from "../runtime/process.ts";
@@ -25,6 +26,8 @@ export interface RunOptions {
   target?: string;
   model?: string;
   runtime?: string | Runtime;
+  /** A container image to run the harness in (docker runtime only) instead of hub's own. */
+  image?: string;
   out?: string;
   /** A Hugging Face tokenizer directory for the harness; default: the simulator's Qwen3 one. */
   tokenizer?: string;
@@ -65,7 +68,7 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
   const { profile, path: profilePath } = loadProfile(opts.profile, opts.overrides ?? []);
   const harness = typeof opts.harness === "string" ? getHarness(opts.harness) : opts.harness;
   checkCapabilities(harness, profile);
-  const runtime = typeof opts.runtime === "object" ? opts.runtime : getRuntime(opts.runtime ?? "local");
+  const runtime = withImage(typeof opts.runtime === "object" ? opts.runtime : getRuntime(opts.runtime ?? "local"), opts.image);
 
   const started = new Date();
   const runId = `${timestamp(started)}-${harness.name}-${profile.name}`;

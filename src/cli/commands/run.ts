@@ -21,7 +21,8 @@ export function registerRunCommand(program: Command): void {
     .requiredOption("--profile <name|path>", "built-in profile name or a YAML file (see `hub profiles list`)")
     .option("--target <url>", "OpenAI-compatible server root; default: hub's simulator on a free loopback port")
     .option("--model <name>", "model to request; default: the first one the target lists")
-    .option("--runtime <name>", "where the harness runs", "local")
+    .option("--runtime <name>", "where the harness runs: local (a venv) or docker (a container)", "local")
+    .option("--image <ref>", "with --runtime docker: run this image (e.g. an upstream one) instead of building hub's own")
     .option("-o, --override <path=value>", "override a profile field, e.g. load.stages.0.concurrency=4 (repeatable)", collect, [])
     .option("--out <dir>", "results directory; default results/<timestamp>-<harness>-<profile>/")
     .option("--tokenizer <dir>", "Hugging Face tokenizer directory for the harness; default: the bundled Qwen3 tokenizer")
@@ -56,6 +57,7 @@ export function registerRunCommand(program: Command): void {
             target: o.target,
             model: o.model,
             runtime: o.runtime,
+            image: o.image,
             out: o.out,
             tokenizer: o.tokenizer,
             sim: { ttftMs: o.simTtftMs, itlMs: o.simItlMs },

@@ -1,0 +1,54 @@
+import type { Command } from "commander";
+import { getHarness } from "../../harness/registry.ts";
+import { renderTable } from "../../report/table.ts";
+import { buildHarnessImage, formatBytes } from "../../runtime/docker/build.ts";
+import { gc } from "../../runtime/docker/gc.ts";
+
+/**
+ * The Docker runtime's commands: `hub harness build <name>` (under the `harness` command that
+ * harnesses.ts registers, so register this after it) and `hub gc`.
+ */
+export function registerDockerCommands(program: Command): void {
+  const harness = program.commands.find((c) => c.name() === "harness") ?? program.command("harness").description("Manage one harness");
+  harness
+    .command("build <name>")
+    .description("Build the harness's Docker image for `hub run --runtime docker` (otherwise the first such run builds it)")
+    .option("--base-image <ref>", "image to build FROM; default $HUB_DOCKER_BASE_IMAGE, else the Dockerfile's (python:3.11-slim)")
+    .option("--no-cache", "rebuild every layer")
+    .option("-q, --quiet", "print only the result")
+    .action(async (name: string, o: { baseImage?: string; cache: boolean; quiet?: boolean }) => {
+      const h = getHarness(name);
+      const r = await buildHarnessImage(h, {
+        ...(o.baseImage ? { baseImage: o.baseImage } : {}),
+        noCache: !o.cache,
+        onLine: (l) => {
+          if (!o.quiet) process.stderr.write(`  ${l}\n`);
+        },
+      });
+      if (r.kind === "failed") {
+        process.stderr.write(`hub: ${r.reason}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(`built ${r.image} (${formatBytes(r.sizeBytes)}, ${r.imageId.replace(/^sha256:/, "").slice(0, 12)}) in ${(r.durationMs / 1000).toFixed(1)} s`);
+    });
+
+  program
+    .command("gc")
+    .description("Remove containers left behind by hub runs that crashed or were killed (label harness-hub.run-id)")
+    .option("--all", "also remove containers of hub processes that are still running")
+    .option("--run-id <id>", "only the containers of this run")
+    .option("--dry-run", "list what would be removed")
+    .action(async (o: { all?: boolean; runId?: string; dryRun?: boolean }) => {
+      const r = await gc({ all: Boolean(o.all), dryRun: Boolean(o.dryRun), ...(o.runId ? { runId: o.runId } : {}) });
+      if (r.removed.length === 0 && r.kept.length === 0) {
+        console.log("no hub containers found");
+        return;
+      }
+      const rows = [
+        ...r.removed.map((c) => [c.id.slice(0, 12), c.name, c.runId, c.harness, c.state, o.dryRun ? "would remove" : "removed"]),
+        ...r.kept.map((c) => [c.id.slice(0, 12), c.name, c.runId, c.harness, c.state, `kept: ${c.keptBecause}`]),
+      ];
+      console.log(renderTable(["container", "name", "run", "harness", "state", "action"], rows));
+    });
+}

@@ -1,0 +1,168 @@
+/**
+ * `hub run --runtime docker`: the harness runs in a container of its image (built by hub from
+ * harnesses/<name>/Dockerfile or harnesses/_docker/Dockerfile, or a user's `--image`), with the
+ * run's native/ directory mounted at /results, the tokenizer read-only at /tokenizer and host
+ * networking. dockerode is loaded only when Docker is used.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { UserError } from "../../errors.ts";
+import type { HarnessDefinition, Invocation } from "../../harness/contract.ts";
+import type { Runtime } from "../runtime.ts";
+import { buildHarnessImage, formatBytes, imageRef, imageState } from "./build.ts";
+import { runContainer } from "./container.ts";
+import { connect, isNotFound, LABELS, shortError } from "./engine.ts";
+
+export const CONTAINER_RESULTS_DIR = "/results";
+export const CONTAINER_TOKENIZER_DIR = "/tokenizer";
+
+/** Environment every harness container gets (an upstream image may not set it). */
+const HARNESS_ENV = { PYTHONUNBUFFERED: "1", HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1", HF_DATASETS_OFFLINE: "1" };
+
+export interface DockerRuntimeOptions {
+  /** Run this image instead of hub's own harness image (pulled when missing, never built). */
+  image?: string;
+  /** Container memory limit in bytes. */
+  memoryBytes?: number;
+  /** Between SIGINT, SIGTERM and SIGKILL when stopping (default 5 s). */
+  graceMs?: number;
+}
+
+/** The run id from run.json, which run.ts writes before any harness starts. */
+function runIdFor(nativeDir: string): string {
+  const outDir = dirname(nativeDir);
+  try {
+    const id = JSON.parse(readFileSync(join(outDir, "run.json"), "utf8")).run_id;
+    if (typeof id === "string" && id) return id;
+  } catch {
+    // Not a hub run directory (tests); the folder name stands in.
+  }
+  return basename(outDir);
+}
+
+const containerName = (runId: string) => `hub-${runId.replace(/[^a-zA-Z0-9_.-]/g, "_")}-${randomBytes(3).toString("hex")}`.slice(0, 120);
+
+export function createDockerRuntime(options: DockerRuntimeOptions = {}): Runtime {
+  const imageFor = (harness: HarnessDefinition) => options.image ?? imageRef(harness);
+
+  return {
+    name: "docker",
+
+    harnessPaths: () => ({ outputDir: CONTAINER_RESULTS_DIR, tokenizerDir: CONTAINER_TOKENIZER_DIR }),
+
+    async prepare(harness, onLine) {
+      try {
+        await connect();
+        if (options.image) return await prepareUserImage(harness, options.image, onLine);
+        const ref = imageRef(harness);
+        const state = await imageState(harness);
+        if (state.kind === "ok") {
+          onLine(`using image ${ref}`);
+          return { kind: "ok", version: state.labels[LABELS.harnessVersion] ?? harness.version };
+        }
+        onLine(
+          state.kind === "missing"
+            ? `image ${ref} is not built yet: building it now (\`hub harness build ${harness.name}\` does this ahead of time)`
+            : `image ${ref} was built from another Dockerfile or install spec: rebuilding it`,
+        );
+        const built = await buildHarnessImage(harness, { onLine });
+        if (built.kind === "failed") return built;
+        onLine(`built ${ref} (${formatBytes(built.sizeBytes)}) in ${(built.durationMs / 1000).toFixed(0)} s`);
+        return { kind: "ok", version: harness.version };
+      } catch (e) {
+        return { kind: "failed", reason: e instanceof UserError ? e.message : `Docker: ${shortError(e)}` };
+      }
+    },
+
+    describe(harness, invocation) {
+      // What `docker run` would do; the host paths are the run's native/ and the tokenizer.
+      return [
+        "docker", "run", "--rm", "--init", "--network", "host",
+        "-v", `<run>/native:${CONTAINER_RESULTS_DIR}`,
+        "-v", `<tokenizer>:${CONTAINER_TOKENIZER_DIR}:ro`,
+        "-w", CONTAINER_RESULTS_DIR, "--entrypoint", "",
+        imageFor(harness),
+        ...invocation.argv,
+      ];
+    },
+
+    exec(req) {
+      const runId = runIdFor(req.nativeDir);
+      return runContainer({
+        image: imageFor(req.harness),
+        argv: req.invocation.argv,
+        env: { ...HARNESS_ENV, ...req.invocation.env },
+        mounts: [
+          { host: req.nativeDir, container: CONTAINER_RESULTS_DIR },
+          { host: req.tokenizerDir, container: CONTAINER_TOKENIZER_DIR, ro: true },
+        ],
+        workingDir: CONTAINER_RESULTS_DIR,
+        labels: { [LABELS.runId]: runId, [LABELS.harness]: req.harness.name },
+        name: containerName(runId),
+        ...(options.memoryBytes ? { memoryBytes: options.memoryBytes } : {}),
+        ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+        stdoutLog: req.stdoutLog,
+        stderrLog: req.stderrLog,
+        ...(req.onLine ? { onLine: req.onLine } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+        ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+      });
+    },
+  };
+}
+
+/** A user's image: pulled when missing, its harness version checked when it has Python. */
+async function prepareUserImage(harness: HarnessDefinition, image: string, onLine: (line: string) => void): Promise<{ kind: "ok"; version: string } | { kind: "failed"; reason: string }> {
+  const docker = await connect();
+  try {
+    await docker.getImage(image).inspect();
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+    onLine(`pulling ${image}`);
+    try {
+      const stream = await docker.pull(image);
+      await new Promise<void>((resolve, reject) =>
+        docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()), (ev: { status?: string; id?: string }) => {
+          if (ev.status && !/^(Downloading|Extracting|Waiting)/.test(ev.status)) onLine(`${ev.id ? `${ev.id}: ` : ""}${ev.status}`);
+        }),
+      );
+    } catch (err) {
+      return { kind: "failed", reason: `image ${image} is not in the Docker engine and pulling it failed: ${shortError(err)}` };
+    }
+  }
+  // The pinned version is what the converter was written for; a different one is refused as the
+  // local runtime refuses it. An image without Python (or the distribution) cannot be checked.
+  const lines: string[] = [];
+  const code = "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))";
+  const probe = await runContainer({
+    image,
+    argv: ["python3", "-c", code, harness.install.distribution],
+    labels: { [LABELS.runId]: "version-check", [LABELS.harness]: harness.name },
+    stdoutLog: "/dev/null",
+    stderrLog: "/dev/null",
+    onLine: (s, l) => {
+      if (s === "stdout" && l.trim()) lines.push(l.trim());
+    },
+    timeoutMs: 60_000,
+  });
+  const version = probe.kind === "ok" ? lines.at(-1) : undefined;
+  if (!version) {
+    onLine(`could not read ${harness.install.distribution}'s version in ${image} (python3 -c ... gave ${probe.kind}); assuming it is what the run needs`);
+    return { kind: "ok", version: "unknown" };
+  }
+  if (version !== harness.version) {
+    return { kind: "failed", reason: `${image} has ${harness.install.distribution} ${version}, but this hub was written for ${harness.version}: use an image of ${harness.version}, or drop --image to use hub's own` };
+  }
+  onLine(`using image ${image} (${harness.install.distribution} ${version})`);
+  return { kind: "ok", version };
+}
+
+export const dockerRuntime: Runtime = createDockerRuntime();
+
+/** `--image`: the docker runtime with a user's image; any other runtime refuses it. */
+export function withImage(runtime: Runtime, image: string | undefined): Runtime {
+  if (image === undefined) return runtime;
+  if (runtime.name !== "docker") throw new UserError(`--image needs --runtime docker (the ${runtime.name} runtime runs no images)`);
+  return createDockerRuntime({ image });
+}
