@@ -1,0 +1,312 @@
+/**
+ * The Docker runtime against a real engine, with a stand-in harness image (test/fixtures/docker/
+ * fake-harness: Python from the base image, no pip) so that every case takes seconds.
+ *
+ * An engine is found through DOCKER_HOST (`.ci/run` starts one with scripts/docker-engine.sh).
+ * Without one these tests are skipped on a developer machine, with the reason, and fail in CI.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HarnessDefinition } from "../../src/harness/contract.ts";
+import { Metrics } from "../../src/metrics/schema.ts";
+import { runBenchmark } from "../../src/run/run.ts";
+import { buildImage } from "../../src/runtime/docker/build.ts";
+import { runContainer, type ContainerRunOptions } from "../../src/runtime/docker/container.ts";
+import { connect, engineAvailable, LABELS } from "../../src/runtime/docker/engine.ts";
+import { gc } from "../../src/runtime/docker/gc.ts";
+import { createDockerRuntime, withImage } from "../../src/runtime/docker/index.ts";
+import { localRuntime } from "../../src/runtime/local.ts";
+import { startSimulator, type Simulator } from "../../src/sim/index.ts";
+import { fakeHarness } from "../fixtures/harness/fake.ts";
+import { execa } from "execa";
+import { HUB, hub } from "../e2e/helpers.ts";
+
+const FAKE_DIR = fileURLToPath(new URL("../fixtures/docker/fake-harness/", import.meta.url));
+const FAKE_IMAGE = "hub-test/fake-harness:1";
+const IN_CI = process.env.CI === "true" || process.env.CI === "1";
+
+const engine = await engineAvailable();
+const skip = !engine.ok && !IN_CI;
+if (skip) console.warn(`docker runtime tests skipped: ${!engine.ok ? engine.reason : ""}`);
+
+/** The base image the test images build FROM: $HUB_DOCKER_BASE_IMAGE, the local hub-base, else the Dockerfile's default. */
+async function testBaseImage(docker: Docker): Promise<string | undefined> {
+  if (process.env.HUB_DOCKER_BASE_IMAGE) return process.env.HUB_DOCKER_BASE_IMAGE;
+  return docker
+    .getImage("hub-base:bookworm")
+    .inspect()
+    .then(() => "hub-base:bookworm")
+    .catch(() => undefined);
+}
+
+const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `hub-docker-${name}-`));
+
+describe.skipIf(skip)(`docker runtime against a real engine${skip ? ` (skipped: ${!engine.ok ? engine.reason : ""})` : ""}`, () => {
+  let docker: Docker;
+  let base: string | undefined;
+  const runId = `test-${process.pid}-${Date.now()}`;
+
+  /** Containers hub made for this test file, by label. */
+  const ours = async () => docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.runId}=${runId}`] }) });
+
+  const run = (argv: string[], extra: Partial<ContainerRunOptions> = {}) => {
+    const dir = tempDir("run");
+    return runContainer({
+      image: FAKE_IMAGE,
+      argv: ["fake-harness", ...argv],
+      labels: { [LABELS.runId]: runId, [LABELS.harness]: "fake" },
+      mounts: [{ host: dir, container: "/results" }],
+      workingDir: "/results",
+      stdoutLog: join(dir, "stdout.log"),
+      stderrLog: join(dir, "stderr.log"),
+      ...extra,
+    }).then((result) => ({ result, dir, stdout: readFileSync(join(dir, "stdout.log"), "utf8"), stderr: readFileSync(join(dir, "stderr.log"), "utf8") }));
+  };
+
+  beforeAll(async () => {
+    // In CI this is where a missing engine fails, with the reason.
+    docker = await connect();
+    base = await testBaseImage(docker);
+    const built = await buildImage({ dir: FAKE_DIR, tag: FAKE_IMAGE, ...(base ? { buildArgs: { BASE_IMAGE: base } } : {}) });
+    if (built.kind === "failed") throw new Error(built.reason);
+  });
+
+  afterAll(async () => {
+    if (!docker) return;
+    // Nothing of this file may be left behind, whatever failed.
+    const left = await ours();
+    await gc({ all: true, runId });
+    expect(left.map((c) => c.Names)).toEqual([]);
+  });
+
+  it("builds an image with BuildKit, showing each step, and labels it with its base", async () => {
+    const lines: string[] = [];
+    const r = await buildImage({ dir: FAKE_DIR, tag: FAKE_IMAGE, ...(base ? { buildArgs: { BASE_IMAGE: base } } : {}), onLine: (l) => lines.push(l) });
+    expect(r.kind, r.kind === "failed" ? r.reason : "").toBe("ok");
+    expect(lines.some((l) => /COPY fake_harness\.py/.test(l))).toBe(true);
+    const info = await docker.getImage(FAKE_IMAGE).inspect();
+    if (base) expect(info.Config.Labels?.[LABELS.baseImage]).toBe(base);
+  });
+
+  it("a failing build names the failing step and shows its output", async () => {
+    const dir = tempDir("badbuild");
+    writeFileSync(join(dir, "Dockerfile"), `FROM ${FAKE_IMAGE}\nRUN echo preparing && echo step-output-marker >&2 && exit 7\n`);
+    const r = await buildImage({ dir, tag: "hub-test/bad-build:1" });
+    expect(r.kind).toBe("failed");
+    if (r.kind !== "failed") return;
+    expect(r.reason).toContain("exit 7");
+    expect(r.reason).toMatch(/step .*RUN echo preparing/);
+    expect(r.reason).toContain("step-output-marker");
+  });
+
+  it("streams demultiplexed stdout and stderr live into the logs and onLine, and results come back through /results", async () => {
+    const lines: [string, string][] = [];
+    const { result, dir, stdout, stderr } = await run(["out", "6"], { onLine: (s, l) => lines.push([s, l]) });
+    expect(result).toMatchObject({ kind: "ok", exitCode: 0 });
+    expect(stdout).toBe("line 0\nline 2\nline 4\n");
+    expect(stderr).toBe("line 1\nline 3\nline 5\n");
+    expect(lines.filter(([s]) => s === "stdout").map(([, l]) => l)).toEqual(["line 0", "line 2", "line 4"]);
+    expect(lines.filter(([s]) => s === "stderr").map(([, l]) => l)).toEqual(["line 1", "line 3", "line 5"]);
+    expect(JSON.parse(readFileSync(join(dir, "out.json"), "utf8"))).toEqual({ lines: 6 });
+    expect(await ours()).toEqual([]);
+  });
+
+  it("passes the environment, works in /results and mounts the tokenizer read-only", async () => {
+    const tok = tempDir("tok");
+    writeFileSync(join(tok, "tokenizer.json"), "{}");
+    let seen = "";
+    const { result } = await run(["env"], {
+      env: { HUB_TEST_VAR: "hello there" },
+      mounts: [{ host: tok, container: "/tokenizer", ro: true }],
+      onLine: (s, l) => {
+        if (s === "stdout") seen += l;
+      },
+    });
+    expect(result.kind).toBe("ok");
+    const env = JSON.parse(seen);
+    expect(env).toMatchObject({ cwd: "/results", env: { HUB_TEST_VAR: "hello there" }, tokenizer: ["tokenizer.json"], tokenizer_writable: false });
+  });
+
+  it("labels its container with the run id, harness and owning process while it runs", async () => {
+    let id = "";
+    const pending = run(["sleep", "2"], { onCreated: (c) => (id = c) });
+    await waitFor(async () => (await ours()).length === 1);
+    const [c] = await ours();
+    expect(c!.Id).toBe(id);
+    expect(c!.Labels).toMatchObject({ [LABELS.runId]: runId, [LABELS.harness]: "fake", [LABELS.pid]: String(process.pid) });
+    expect((await pending).result.kind).toBe("ok");
+    expect(await ours()).toEqual([]);
+  });
+
+  it("records a non-zero exit code as a failure and keeps the output", async () => {
+    const { result, stdout, stderr } = await run(["exit", "3"]);
+    expect(result).toMatchObject({ kind: "failed", exitCode: 3 });
+    if (result.kind === "failed") expect(result.reason).toContain("exited with code 3");
+    expect(stdout).toContain("about to exit");
+    expect(stderr).toContain("with an error");
+    expect(await ours()).toEqual([]);
+  });
+
+  it("--timeout stops a container that ignores SIGINT and SIGTERM, and removes it", async () => {
+    const started = Date.now();
+    const { result, stdout } = await run(["stubborn", "60"], { timeoutMs: 1500, graceMs: 700 });
+    expect(result.kind).toBe("timed_out");
+    expect(result.exitCode).toBe(137);
+    expect(stdout).toContain("ignoring SIGINT");
+    expect(stdout).toContain("ignoring SIGTERM");
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(await ours()).toEqual([]);
+  });
+
+  it("an abort (Ctrl-C) delivers SIGINT to the harness and removes the container", async () => {
+    const abort = new AbortController();
+    const { result, stdout } = await run(["sleep", "60"], {
+      signal: abort.signal,
+      onLine: (_s, l) => {
+        if (l === "ready") abort.abort();
+      },
+    });
+    expect(result).toMatchObject({ kind: "interrupted", exitCode: 130 });
+    expect(stdout).toContain("got SIGINT");
+    expect(await ours()).toEqual([]);
+  });
+
+  it("an abort before the start creates no container at all", async () => {
+    const abort = new AbortController();
+    abort.abort();
+    const { result } = await run(["sleep", "60"], { signal: abort.signal });
+    expect(result.kind).toBe("interrupted");
+    expect(await ours()).toEqual([]);
+  });
+
+  it("a container killed from outside is reported as killed, with its output kept", async () => {
+    const { result, stdout } = await run(["sleep", "60"], {
+      onLine: (_s, l) => {
+        if (l === "ready") void ours().then((cs) => Promise.all(cs.map((c) => docker.getContainer(c.Id).kill())));
+      },
+    });
+    expect(result).toMatchObject({ kind: "failed", exitCode: 137, signal: "SIGKILL" });
+    if (result.kind === "failed") expect(result.reason).toMatch(/killed by SIGKILL/);
+    expect(stdout).toContain("ready");
+    expect(await ours()).toEqual([]);
+  });
+
+  it("an OOM-killed container is reported as such, with its output kept", async () => {
+    const { result, stdout } = await run(["oom", "1024"], { memoryBytes: 96 * 2 ** 20 });
+    expect(result).toMatchObject({ kind: "failed", exitCode: 137 });
+    if (result.kind === "failed") expect(result.reason).toMatch(/OOM killer \(memory limit 96 MiB\)/);
+    expect(stdout).toContain("allocated 16 MiB");
+    expect(stdout).not.toContain("allocated everything");
+    expect(await ours()).toEqual([]);
+  });
+
+  it("hub gc removes containers whose hub process is gone and spares a live one's", async () => {
+    const make = (pid: string) =>
+      docker.createContainer({
+        Image: FAKE_IMAGE,
+        Cmd: ["fake-harness", "sleep", "60"],
+        Labels: { [LABELS.runId]: runId, [LABELS.harness]: "fake", [LABELS.pid]: pid, [LABELS.host]: hostname() },
+        HostConfig: { NetworkMode: "host" },
+      });
+    // A pid that cannot be alive (above the kernel's pid_max), and this process's.
+    const dead = await make("99999999");
+    await dead.start();
+    const live = await make(String(process.pid));
+    const dry = await gc({ runId, dryRun: true });
+    expect(dry.removed.map((c) => c.id)).toEqual([dead.id]);
+    expect((await ours()).length).toBe(2);
+
+    const r = await hub(["gc", "--run-id", runId]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain("removed");
+    expect(r.stdout).toContain("kept: hub process");
+    expect((await ours()).map((c) => c.Id)).toEqual([live.id]);
+
+    const all = await hub(["gc", "--run-id", runId, "--all"]);
+    expect(all.exitCode, all.stderr).toBe(0);
+    expect(await ours()).toEqual([]);
+  });
+
+  it("runs a whole hub run in a container: loopback target, config file and results through /results, run.json", async () => {
+    const sim: Simulator = await startSimulator({ port: 0, ttftMs: 20, itlMs: 5, seed: 3 });
+    try {
+      const fake = fakeHarness();
+      const harness: HarnessDefinition = {
+        ...fake,
+        install: { kind: "pip", distribution: "fake-harness", packages: [] },
+        translate: (_profile, ctx) => ({
+          kind: "ok",
+          invocations: [{ argv: ["fake-harness", "bench", ctx.target, ctx.model, "3", "8", join(ctx.outputDir, "out.json")], files: { "fake-config.txt": "config" } }],
+          warnings: [],
+        }),
+      };
+      // The user-image path: the image's fake-harness 1.0 is checked against the pinned 1.0.
+      const runtime = withImage(createDockerRuntime(), FAKE_IMAGE);
+      const out = join(tempDir("bench"), "run");
+      const install: string[] = [];
+      const outcome = await runBenchmark(
+        { harness, runtime, profile: "sanity_concurrent", overrides: ["load.stages.0.duration_s=null", "load.stages.0.requests=3"], target: sim.url, out },
+        { onInstallLine: (l) => install.push(l) },
+      );
+      expect(outcome.kind, outcome.kind === "failed" ? outcome.reason : "").toBe("ok");
+      expect(install.join("\n")).toContain(`using image ${FAKE_IMAGE} (fake-harness 1.0)`);
+      const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+      expect(run).toMatchObject({ status: "ok", runtime: "docker", exit_code: 0, harness: { installed_version: "1.0" } });
+      expect(run.commands[0].argv.slice(0, 2)).toEqual(["docker", "run"]);
+      expect(run.commands[0].argv).toContain("/results/out.json");
+      expect(readFileSync(join(out, "native", "stdout.log"), "utf8")).toContain("request 3/3 done");
+      expect(existsSync(join(out, "native", "fake-config.txt"))).toBe(true);
+      const m = Metrics.parse(JSON.parse(readFileSync(join(out, "metrics.json"), "utf8")));
+      expect(m.run.runtime).toBe("docker");
+      expect(m.stages[0]!.requests.successful).toBe(3);
+      expect(m.stages[0]!.latency.ttft_ms.p50).toBeGreaterThanOrEqual(20);
+      // Nothing left with this run's id.
+      expect(await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.runId}=${run.run_id}`] }) })).toEqual([]);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it("--image refuses an image whose harness version is not the pinned one", async () => {
+    const runtime = createDockerRuntime({ image: FAKE_IMAGE });
+    const r = await runtime.prepare({ ...fakeHarness(), version: "2.0", install: { kind: "pip", distribution: "fake-harness", packages: [] } }, () => {});
+    expect(r.kind).toBe("failed");
+    if (r.kind === "failed") expect(r.reason).toMatch(/has fake-harness 1\.0, but this hub was written for 2\.0/);
+  });
+});
+
+describe("docker runtime without an engine", () => {
+  it("says the daemon is unreachable, with DOCKER_HOST, through prepare and through the CLI", async () => {
+    const saved = process.env.DOCKER_HOST;
+    const nowhere = `unix://${join(tempDir("nosock"), "docker.sock")}`;
+    process.env.DOCKER_HOST = nowhere;
+    try {
+      const r = await createDockerRuntime().prepare(fakeHarness(), () => {});
+      expect(r.kind).toBe("failed");
+      if (r.kind === "failed") expect(r.reason).toContain(`Is Docker running? DOCKER_HOST=${nowhere}`);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
+    const gcRun = await execa(process.execPath, [HUB, "gc"], { reject: false, timeout: 60_000, env: { DOCKER_HOST: nowhere } });
+    expect(gcRun.exitCode).toBe(2);
+    expect(gcRun.stderr).toContain(`Is Docker running? DOCKER_HOST=${nowhere}`);
+  });
+
+  it("--image needs the docker runtime", () => {
+    expect(() => withImage(localRuntime, "some/image:1")).toThrow(/--image needs --runtime docker/);
+  });
+});
+
+async function waitFor(cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("condition not met in time");
+}
