@@ -1,4 +1,4 @@
-import type { Distribution, LatencyKey, LoadPoint, Stage } from "../metrics/schema.ts";
+import type { Distribution, LatencyKey, LoadPoint, Provenance, Stage } from "../metrics/schema.ts";
 import { UserError } from "../errors.ts";
 import type { LoadedRun } from "./load.ts";
 import { resolve } from "node:path";
@@ -53,10 +53,12 @@ export interface CompareRow {
   requestsPerS: Cell;
   outputTokensPerS: Cell;
   latency: Record<LatencyKey, Record<Percentile, Cell>>;
-  /** Where each latency came from; null when the harness gave no samples. */
-  sources: Record<LatencyKey, "recomputed" | "native" | null>;
+  /** Where each latency came from, as metrics.json says; null when there were no samples. */
+  provenance: Record<LatencyKey, Provenance | null>;
   /** Footnotes for the whole row (the stage's own notes). */
   notes: number[];
+  /** The stage's notes as metrics.json has them (footnotes merge similar ones). */
+  stageNotes: string[];
   /** For rows of other runs under --baseline: the baseline stage compared against, or null. */
   baselineStage?: number | null;
 }
@@ -263,10 +265,10 @@ export function buildComparison(loaded: readonly LoadedRun[], baselineIndex: num
         ...(nts && nts.length > 0 && value !== null ? { notes: nts } : {}),
       });
       const latency = {} as CompareRow["latency"];
-      const sources = {} as CompareRow["sources"];
+      const provenance = {} as CompareRow["provenance"];
       for (const m of LATENCY_METRICS) {
         const d = s.latency[m.key];
-        sources[m.key] = d.count === 0 && d.p50 === null ? null : d.provenance.source;
+        provenance[m.key] = d.count === 0 && d.p50 === null ? null : d.provenance;
         const nts = provenanceNote(notes, harness, m.label, d);
         latency[m.key] = Object.fromEntries(PERCENTILES.map((p) => [p, cell(d[p], b?.latency[m.key][p], nts)])) as Record<Percentile, Cell>;
       }
@@ -286,8 +288,9 @@ export function buildComparison(loaded: readonly LoadedRun[], baselineIndex: num
         requestsPerS: cell(s.throughput.requests_per_s, b?.throughput.requests_per_s),
         outputTokensPerS: cell(s.throughput.output_tokens_per_s, b?.throughput.output_tokens_per_s),
         latency,
-        sources,
+        provenance,
         notes: s.notes.map((t) => notes.add(`${harness}|stage|${t}`, `${harness}: ${t}`)),
+        stageNotes: s.notes,
         ...(withDelta ? { baselineStage: b ? b.index : null } : {}),
       });
     }

@@ -90,9 +90,9 @@ describe("comparison", () => {
     const row = cmp.rows[1]!;
     const n = row.latency.tpot_ms.p50.notes![0]!;
     expect(cmp.footnotes[n - 1]!.text).toBe("other-harness TPOT: the harness's own value (mean_tpot_ms), not recomputed by hub; includes the first token");
-    expect(row.sources.tpot_ms).toBe("native");
+    expect(row.provenance.tpot_ms?.source).toBe("native");
     expect(formats.table(cmp)).toMatch(new RegExp(`${row.latency.tpot_ms.p50.value!.toFixed(1)}[¹²³⁴⁵⁶⁷⁸⁹]`));
-    expect(formats.csv(cmp).split("\n")[2]).toContain('native,"other-harness TPOT: the harness\'s own value');
+    expect(formats.csv(cmp).split("\n")[2]).toContain("native,mean_tpot_ms,includes the first token");
   });
 
   it("warns, naming the difference, when runs differ in profile, target or model", () => {

@@ -3,7 +3,7 @@ import { LATENCY_METRICS, PERCENTILES } from "../compare.ts";
 
 /**
  * One row per run × stage with plain numbers, for spreadsheets and scripts: no marks inside
- * values, so provenance gets its own columns (`<metric>_source`, `<metric>_note`) instead.
+ * values, so provenance gets its own columns (`<metric>_source`, `_from`, `_note`) instead.
  */
 
 const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
@@ -28,7 +28,7 @@ export function renderCsv(cmp: Comparison): string {
   values("output_tokens_per_s");
   for (const m of LATENCY_METRICS) {
     for (const p of PERCENTILES) values(`${m.key}_${p}`);
-    header.push(`${m.key}_source`, `${m.key}_note`);
+    header.push(`${m.key}_source`, `${m.key}_from`, `${m.key}_note`);
   }
   header.push("stage_notes");
 
@@ -45,13 +45,13 @@ export function renderCsv(cmp: Comparison): string {
     add(r.failureRate);
     add(r.requestsPerS);
     add(r.outputTokensPerS);
-    const stageNote = (ns: readonly number[] | undefined) => (ns ?? []).map((k) => cmp.footnotes[k - 1]!.text).join(" | ");
     for (const m of LATENCY_METRICS) {
       for (const p of PERCENTILES) add(r.latency[m.key][p]);
-      const noteNs = PERCENTILES.map((p) => r.latency[m.key][p].notes).find((x) => x !== undefined);
-      cells.push(r.sources[m.key] ?? "", stageNote(noteNs));
+      // The row's own provenance, exact; the footnotes of other formats merge similar ones.
+      const pv = r.provenance[m.key];
+      cells.push(pv?.source ?? "", pv?.native_field ?? "", pv?.note ?? "");
     }
-    cells.push(stageNote(r.notes));
+    cells.push(r.stageNotes.join(" | "));
     lines.push(cells.map(q).join(","));
   }
   return lines.join("\n");
