@@ -79,7 +79,7 @@ function loadRunAt(metricsFile: string, shown: string): LoadedRun {
  * A run directory, a metrics.json, or a directory of run directories (every direct
  * subdirectory holding a metrics.json, in name order). Mistakes are UserErrors naming the path.
  */
-export function loadRuns(inputs: readonly string[]): LoadedRun[] {
+export function loadRuns(inputs: readonly string[], warn: (message: string) => void = () => {}): LoadedRun[] {
   const runs: LoadedRun[] = [];
   for (const input of inputs) {
     const abs = resolve(input);
@@ -92,10 +92,15 @@ export function loadRuns(inputs: readonly string[]): LoadedRun[] {
       runs.push(loadRunAt(join(abs, "metrics.json"), input));
       continue;
     }
-    const subs = readdirSync(abs, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && existsSync(join(abs, d.name, "metrics.json")))
+    const dirs = readdirSync(abs, { withFileTypes: true }).filter((d) => d.isDirectory());
+    const subs = dirs
+      .filter((d) => existsSync(join(abs, d.name, "metrics.json")))
       .map((d) => d.name)
       .sort();
+    // A run that failed before writing metrics is worth a word, not a silent gap in the report.
+    for (const d of dirs) {
+      if (!subs.includes(d.name) && existsSync(join(abs, d.name, "run.json"))) warn(`skipped ${join(input, d.name)}: no metrics.json (see its run.json and native/ logs)`);
+    }
     if (subs.length === 0) {
       const hint = existsSync(join(abs, "run.json")) ? " (it has a run.json: the run wrote no metrics, see its run.json and native/ logs)" : "";
       throw new UserError(`${input} holds no metrics.json, nor run directories with one${hint}`);

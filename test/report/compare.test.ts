@@ -139,9 +139,12 @@ describe("hub compare on the command line", () => {
     const dir = mkdtempSync(join(tmpdir(), "hub-cmp-"));
     for (const r of GOLDEN_RUNS.slice(0, 2)) cpSync(r, join(dir, r.split("/").pop()!), { recursive: true });
     mkdirSync(join(dir, "not-a-run"));
+    mkdirSync(join(dir, "failed-run"));
+    writeFileSync(join(dir, "failed-run", "run.json"), "{}");
     const ok = await execa("node", ["bin/hub.js", "compare", dir, "--format", "json"], { reject: false });
     expect(ok.exitCode, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).runs).toHaveLength(2);
+    expect(ok.stderr).toBe(`hub: warning: skipped ${join(dir, "failed-run")}: no metrics.json (see its run.json and native/ logs)`);
     const bad = await execa("node", ["bin/hub.js", "compare", dir, "--format", "xml"], { reject: false });
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('unknown --format "xml"');

@@ -22,7 +22,8 @@ export function registerCompareCommand(program: Command): void {
     .action((inputs: string[], o: { baseline?: string; format?: string; out?: string }) => {
       const format = (o.format ?? (o.out ? BY_EXTENSION[extname(o.out).toLowerCase()] : undefined) ?? "table") as FormatName;
       if (!FORMAT_NAMES.includes(format)) throw new UserError(`unknown --format "${o.format}"; one of ${FORMAT_NAMES.join(", ")}`);
-      const { runs, baseline } = placeBaseline(loadRuns(inputs), o.baseline, (p) => loadRuns([p]));
+      const warn = (m: string) => process.stderr.write(`hub: warning: ${m}\n`);
+      const { runs, baseline } = placeBaseline(loadRuns(inputs, warn), o.baseline, (p) => loadRuns([p]));
       const cmp = buildComparison(runs, baseline);
       const text = formats[format](cmp);
       if (o.out) {

@@ -18,7 +18,7 @@ export function registerExportCommand(program: Command): void {
     .addHelpText("after", "\nExamples:\n  hub export --format br-v0.2 results/20260101-120000Z-guidellm-sanity_concurrent\n  hub export --format br-v0.2 results/ --out br/")
     .action((inputs: string[], o: { format: string; out?: string; json?: boolean }) => {
       if (!EXPORT_FORMATS.includes(o.format)) throw new UserError(`unknown --format "${o.format}"; one of ${EXPORT_FORMATS.join(", ")}`);
-      const runs = loadRuns(inputs);
+      const runs = loadRuns(inputs, (m) => process.stderr.write(`hub: warning: ${m}\n`));
       // YAML 1.1 quoting, because llm-d reads with PyYAML (YAML 1.1): an unquoted `yes` or `1.0`
       // would come back as a bool or a float and fail its string fields.
       const serialise = (r: unknown) => (o.json ? `${JSON.stringify(r, null, 2)}\n` : stringify(r, { version: "1.1", lineWidth: 0 }));
