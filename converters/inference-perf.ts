@@ -207,7 +207,8 @@ export const inferencePerfConverter: Converter = {
     if (typeof reports !== "string") return reports;
     const warnings: string[] = [];
 
-    const version = await hubConfigVersion(reports);
+    // The version hub ran, else the one the config header names (outputs converted on their own).
+    const version = ctx.harnessVersion ?? (await hubConfigVersion(reports));
     const vw = versionWarning("inference-perf", KNOWN_VERSIONS, version);
     if (vw) warnings.push(vw);
 

@@ -204,7 +204,7 @@ export default defineHarness({
   name: "inference-perf",
   description: "Kubernetes SIG inference-perf: random or shared-prefix prompts at constant, Poisson or concurrent load, several stages per run",
   version: VERSION,
-  install: { kind: "pip", distribution: "inference-perf", packages: [`inference-perf==${VERSION}`] },
+  install: { kind: "pip", distribution: "inference-perf", packages: [`inference-perf==${VERSION}`], python: "3.12" },
   capabilities: [
     "api.completion",
     "api.non_streaming",

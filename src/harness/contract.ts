@@ -11,6 +11,8 @@ export interface PipInstall {
   packages: string[];
   /** Installs torch CPU-only where a local CPU wheel exists (see runtime/python.ts). */
   torch?: boolean;
+  /** Oldest Python the packages support, e.g. "3.12"; hub picks an interpreter that satisfies it. */
+  python?: string;
 }
 
 export interface TranslateContext {
@@ -40,6 +42,8 @@ export type TranslateResult =
 export interface ConvertContext {
   /** The profile the run used, when known (for load points the output does not carry). */
   profile?: Profile;
+  /** The harness version that ran, when hub ran it (for outputs that do not record it). */
+  harnessVersion?: string;
 }
 
 export type ConvertResult =

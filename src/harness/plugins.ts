@@ -13,7 +13,7 @@ const PluginShape = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "lower-case letters, digits, '-' and '_'"),
   description: z.string(),
   version: z.string().min(1),
-  install: z.object({ kind: z.literal("pip"), distribution: z.string(), packages: z.array(z.string()), torch: z.boolean().optional() }),
+  install: z.object({ kind: z.literal("pip"), distribution: z.string(), packages: z.array(z.string()), torch: z.boolean().optional(), python: z.string().optional() }),
   capabilities: z.array(z.enum(ALL_FEATURES as [string, ...string[]])),
   translate: z.function(),
   converter: z.object({ knownVersions: z.array(z.string()), convert: z.function() }),

@@ -20,6 +20,8 @@ export interface StageInput {
   window?: { start_s: number; end_s: number };
   /** Used for a metric only when the records cannot give it. */
   native?: Partial<Record<LatencyKey, NativeDistribution>>;
+  /** The harness's own throughputs, used only when the records cannot give them. */
+  nativeThroughput?: Partial<Stage["throughput"]>;
   /** Names the per-request source fields, for provenance. */
   recordSource?: string;
   notes?: string[];
@@ -122,10 +124,11 @@ export function computeStage(input: StageInput): Stage {
     requests: { total: records.length, successful: ok.length, failed, incomplete },
     failure_rate: finished > 0 ? failed / finished : null,
     throughput: {
-      requests_per_s: rate(ok.length),
-      input_tokens_per_s: inputTokens.length > 0 ? rate(inputSum) : null,
-      output_tokens_per_s: outputTokens.length > 0 ? rate(outputSum) : null,
-      total_tokens_per_s: inputTokens.length > 0 && outputTokens.length > 0 ? rate(inputSum + outputSum) : null,
+      requests_per_s: records.length > 0 ? rate(ok.length) : (input.nativeThroughput?.requests_per_s ?? null),
+      input_tokens_per_s: inputTokens.length > 0 ? rate(inputSum) : (input.nativeThroughput?.input_tokens_per_s ?? null),
+      output_tokens_per_s: outputTokens.length > 0 ? rate(outputSum) : (input.nativeThroughput?.output_tokens_per_s ?? null),
+      total_tokens_per_s:
+        inputTokens.length > 0 && outputTokens.length > 0 ? rate(inputSum + outputSum) : (input.nativeThroughput?.total_tokens_per_s ?? null),
     },
     latency: {
       ttft_ms: pick("ttft_ms", ttft, "first token - send"),

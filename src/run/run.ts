@@ -173,7 +173,7 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
     }
 
     // Convert whatever the harness left, even after a failure: partial results beat none.
-    const converted = await harness.converter.convert(nativeDir, { profile });
+    const converted = await harness.converter.convert(nativeDir, { profile, harnessVersion: prepared.version });
     if (converted.kind === "ok") {
       converted.warnings.forEach(warn);
       metrics = assembleMetrics(

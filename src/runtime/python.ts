@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { execa } from "execa";
 import type { HarnessDefinition } from "../harness/contract.ts";
@@ -27,9 +28,48 @@ export function isInstalled(harness: Pick<HarnessDefinition, "name" | "version">
   return existsSync(join(envFor(harness).dir, MARKER));
 }
 
-/** The interpreter venvs are made from: $HUB_PYTHON or python3, which must be 3.10 or newer. */
-export function basePython(): string {
-  return process.env.HUB_PYTHON || "python3";
+type Version = [number, number];
+const parseVersion = (v: string): Version => {
+  const [major, minor] = v.split(".").map(Number);
+  return [major ?? 0, minor ?? 0];
+};
+const atLeast = (v: Version, min: Version) => v[0] > min[0] || (v[0] === min[0] && v[1] >= min[1]);
+
+async function pythonVersion(exe: string): Promise<Version | undefined> {
+  const r = await execa(exe, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], { reject: false });
+  return r.exitCode === 0 ? parseVersion(String(r.stdout).trim()) : undefined;
+}
+
+/** Interpreters to try: python3 on PATH first, then pyenv's versions, oldest first. */
+function candidatePythons(): string[] {
+  const pyenv = process.env.PYENV_ROOT || join(homedir(), ".pyenv");
+  const versions = existsSync(join(pyenv, "versions"))
+    ? readdirSync(join(pyenv, "versions"))
+        .filter((v) => /^3\.\d+\.\d+$/.test(v))
+        .sort((a, b) => {
+          const [x, y] = [parseVersion(a), parseVersion(b)];
+          return x[0] - y[0] || x[1] - y[1];
+        })
+        .map((v) => join(pyenv, "versions", v, "bin", "python3"))
+        .filter((p) => existsSync(p))
+    : [];
+  return ["python3", ...versions];
+}
+
+/**
+ * The interpreter a harness's venv is made from: $HUB_PYTHON when set, else the first Python
+ * that satisfies the harness's minimum (3.10 when it names none).
+ */
+export async function basePython(minimum = "3.10"): Promise<{ kind: "ok"; python: string } | { kind: "failed"; reason: string }> {
+  const min = parseVersion(minimum);
+  const candidates = process.env.HUB_PYTHON ? [process.env.HUB_PYTHON] : candidatePythons();
+  const seen: string[] = [];
+  for (const exe of candidates) {
+    const v = await pythonVersion(exe);
+    if (v && atLeast(v, min)) return { kind: "ok", python: exe };
+    seen.push(`${exe} (${v ? v.join(".") : "not runnable"})`);
+  }
+  return { kind: "failed", reason: `needs Python ${minimum} or newer; found ${seen.join(", ")}. Set HUB_PYTHON to a Python ${minimum}+ interpreter` };
 }
 
 /**
@@ -80,9 +120,11 @@ export async function installHarness(harness: HarnessDefinition, opts: InstallOp
     return r;
   };
 
-  const venv = await run(basePython(), ["-m", "venv", env.dir]);
+  const base = await basePython(harness.install.python);
+  if (base.kind === "failed") return { kind: "failed", reason: `${harness.name} ${harness.version} ${base.reason}` };
+  const venv = await run(base.python, ["-m", "venv", env.dir]);
   if (venv.exitCode !== 0) {
-    return { kind: "failed", reason: `could not create a Python venv with ${basePython()} (exit ${venv.exitCode}); see ${logPath}`, logPath };
+    return { kind: "failed", reason: `could not create a Python venv with ${base.python} (exit ${venv.exitCode}); see ${logPath}`, logPath };
   }
   const args = ["-m", "pip", "install", "--disable-pip-version-check", ...harness.install.packages];
   if (harness.install.torch) {

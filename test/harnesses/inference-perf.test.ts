@@ -29,7 +29,7 @@ const translate = (name: string, overrides: string[] = []) => harness.translate(
 describe("inference-perf adapter", () => {
   it("pins 0.7.0 from PyPI", () => {
     expect(harness.name).toBe("inference-perf");
-    expect(harness.install).toEqual({ kind: "pip", distribution: "inference-perf", packages: ["inference-perf==0.7.0"] });
+    expect(harness.install).toEqual({ kind: "pip", distribution: "inference-perf", packages: ["inference-perf==0.7.0"], python: "3.12" });
   });
 
   it("writes sanity_random as one config file and one command", () => {
