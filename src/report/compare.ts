@@ -208,28 +208,22 @@ function differences(runs: readonly CompareRun[], loaded: readonly LoadedRun[]):
       const parts = [...groups].map(([v, ns]) => `${v} (${ns.map((n) => `#${n}`).join(", ")})`);
       warnings.push(`the runs differ in ${what}: ${parts.join(", ")}`);
     }
-    return groups.size > 1;
   };
-  const profilesDiffer = byValue("profile", (r) => r.profile);
+  byValue("profile", (r) => r.profile);
   byValue("target", (r) => r.target);
   byValue("model", (r) => r.model);
-  if (!profilesDiffer) {
-    // Same profile name, but overrides may have changed what it asks for.
-    const flat = loaded.map((r) => (r.profile ? flatten(r.profile) : null));
-    const first = flat.findIndex((f) => f !== null);
-    if (first >= 0) {
-      const diffs = new Set<string>();
-      for (const f of flat) {
-        if (!f) continue;
-        for (const k of new Set([...f.keys(), ...flat[first]!.keys()])) if (f.get(k) !== flat[first]!.get(k)) diffs.add(k);
-      }
-      diffs.delete("description");
-      if (diffs.size > 0) {
-        const keys = [...diffs].sort();
-        const shown = keys.slice(0, 4).map((k) => `${k} = ${runs.map((r, i) => `${flat[i]?.get(k) ?? "unset"} (#${r.n})`).join(" vs ")}`);
-        warnings.push(`the runs use profile ${runs[0]!.profile} with different settings: ${shown.join("; ")}${keys.length > 4 ? `; and ${keys.length - 4} more` : ""}`);
-      }
-    }
+  // Runs of one profile name can still ask for different things: overrides, or another version.
+  const byProfile = new Map<string, number[]>();
+  runs.forEach((r, i) => byProfile.set(r.profile, [...(byProfile.get(r.profile) ?? []), i]));
+  for (const [name, members] of byProfile) {
+    const flat = members.map((i) => ({ n: runs[i]!.n, f: loaded[i]!.profile ? flatten(loaded[i]!.profile) : null })).filter((x) => x.f !== null);
+    if (flat.length < 2) continue;
+    const keys = [...new Set(flat.flatMap((x) => [...x.f!.keys()]))]
+      .filter((k) => k !== "description" && new Set(flat.map((x) => x.f!.get(k))).size > 1)
+      .sort();
+    if (keys.length === 0) continue;
+    const shown = keys.slice(0, 4).map((k) => `${k} = ${flat.map((x) => `${x.f!.get(k) ?? "unset"} (#${x.n})`).join(" vs ")}`);
+    warnings.push(`the runs of profile ${name} use different settings: ${shown.join("; ")}${keys.length > 4 ? `; and ${keys.length - 4} more` : ""}`);
   }
   return warnings;
 }

@@ -56,8 +56,10 @@ describe("loading runs", () => {
   });
 });
 
+const SANITY = "test/fixtures/runs/guidellm-sanity_concurrent";
+
 describe("comparison", () => {
-  const base = loadRuns([FIXTURE_RUNS[0]!])[0]!;
+  const base = loadRuns([SANITY])[0]!;
 
   it("computes changes against the baseline, matching stages by load point", () => {
     const slower = scaled(base, 1.1, 0.8, "slower");
@@ -111,12 +113,12 @@ describe("comparison", () => {
     const other = clone(base);
     other.profile = { ...(other.profile as object), data: { type: "random", input_tokens: { mean: 999 } } };
     const w = buildComparison([base, other]).warnings;
-    expect(w.join("\n")).toMatch(/different settings: data\.input_tokens\.mean = \d+ \(#1\) vs 999 \(#2\)/);
+    expect(w.join("\n")).toMatch(/the runs of profile sanity_concurrent use different settings: data\.input_tokens\.mean = \d+ \(#1\) vs 999 \(#2\)/);
   });
 
   it("`hub run` prints the compare table for its own run", () => {
     const table = summaryTable(base.metrics, base.dir!);
-    expect(table).toBe(formats.table(buildComparison([{ ...base, path: FIXTURE_RUNS[0]! }])));
+    expect(table).toBe(formats.table(buildComparison([{ ...base, path: SANITY }])));
     expect(table.split("\n")[0]).toBe("1 run · latencies in ms");
     expect(table).not.toMatch(/warning/);
   });

@@ -52,13 +52,14 @@ function tableHtml(cmp: Comparison): string {
     .map((r: CompareRow) => {
       const run = `<td class="run"><span class="sw" style="background:${color(r.run)}"></span><b>${runTag(r.run)}</b> ${esc(r.harness)}<div class="sub">${esc(r.profile)}</div></td>`;
       const [type, point] = r.loadLabel.includes(" ") ? [r.load.type, r.loadLabel.slice(r.load.type.length + 1)] : [r.loadLabel, ""];
-      const unmatched = r.baselineStage === null && cmp.baseline !== null ? `<div class="sub">no stage of ${runTag(cmp.baseline)} to compare</div>` : "";
+      const unmatched = r.baselineStage === null && cmp.baseline !== null ? `<div class="sub nomatch">no match in ${runTag(cmp.baseline)}</div>` : "";
       const stage = `<td>${r.stage}${noteLinks(r.notes)} · ${esc(point || type)}${point ? `<div class="sub">${esc(type)}</div>` : ""}${unmatched}</td>`;
       const lat = LATENCY_METRICS.map((m) => PERCENTILES.map((p) => td(r.latency[m.key][p], ms, "lower")).join("")).join("");
       return `<tr class="${cmp.baseline === r.run ? "base" : ""}">${run}${stage}${td(r.requests.total, (x) => num(x, 0), "none")}${td(r.failureRate, percent, "lower", "pp")}${td(r.requestsPerS, (x) => num(x, 2), "higher")}${td(r.outputTokensPerS, (x) => num(x, 1), "higher")}${lat}</tr>`;
     })
     .join("\n");
-  return `<table class="values"><thead>${head1}${head2}</thead><tbody>\n${body}\n</tbody></table>`;
+  // The wrapper scrolls on its own below laptop widths rather than the whole page.
+  return `<div class="scroll"><table class="values"><thead>${head1}${head2}</thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
 function runsHtml(cmp: Comparison): string {
@@ -129,12 +130,14 @@ figcaption .unit{font-weight:400;color:var(--mute)}
 .controls button[aria-pressed=true]{background:#0969da;border-color:#0969da;color:#fff}
 .controls select{font:inherit}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;font-size:12.5px;margin:4px 0 8px}
-table.values{width:100%;font-size:12px}
+div.scroll{overflow-x:auto}
+table.values{width:100%;font-size:11.5px}
+table.values th,table.values td{padding:3px 4px}
 table.values th.grp{text-align:center;border-bottom:1px solid var(--line);border-left:1px solid var(--line)}
 table.values th.first,table.values td.n:nth-child(7),table.values td.n:nth-child(10),table.values td.n:nth-child(13),table.values td.n:nth-child(16),table.values td.n:nth-child(19){border-left:1px solid var(--line)}
 table.values tbody td{border-top:1px solid var(--line)}
 table.values tr.base td{background:#f0f7ff}
-td.run{white-space:nowrap}
+td.run,.nomatch{white-space:nowrap}
 .delta{display:block;font-size:10.5px}
 .delta.good{color:var(--good)}.delta.bad{color:var(--bad)}.delta.same{color:var(--mute)}
 sup{font-size:9.5px;line-height:0}
