@@ -31,8 +31,8 @@ export interface RunOptions {
   out?: string;
   /** A Hugging Face tokenizer directory for the harness; default: the simulator's Qwen3 one. */
   tokenizer?: string;
-  /** Simulator latencies when hub starts its own. */
-  sim?: { ttftMs?: number; itlMs?: number; tracePath?: string };
+  /** Simulator latencies when hub starts its own (jitter: normal stddev in ms; seed: for the jitter). */
+  sim?: { ttftMs?: number; itlMs?: number; ttftJitterMs?: number; itlJitterMs?: number; seed?: number; tracePath?: string };
   timeoutS?: number;
   signal?: AbortSignal;
 }
@@ -97,6 +97,9 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
       ...(opts.model ? { model: opts.model } : {}),
       ...(opts.sim?.ttftMs !== undefined ? { ttftMs: opts.sim.ttftMs } : {}),
       ...(opts.sim?.itlMs !== undefined ? { itlMs: opts.sim.itlMs } : {}),
+      ...(opts.sim?.ttftJitterMs !== undefined ? { ttftJitterMs: opts.sim.ttftJitterMs } : {}),
+      ...(opts.sim?.itlJitterMs !== undefined ? { itlJitterMs: opts.sim.itlJitterMs } : {}),
+      ...(opts.sim?.seed !== undefined ? { seed: opts.sim.seed } : {}),
       tracePath: opts.sim?.tracePath ?? join(outDir, "sim-trace.jsonl"),
     });
     target = sim.url;
