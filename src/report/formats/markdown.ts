@@ -16,7 +16,7 @@ export function renderMarkdown(cmp: Comparison): string {
   out.push("");
   for (const w of cmp.warnings) out.push(`> **Warning:** ${esc(w)}`, "");
   // Markdown tables have one header row, so the metric goes into each latency header.
-  out.push(`| ${cols.map((c) => (c.group ? `${c.group.replace(" ms", "")} ${c.header}` : c.header)).join(" | ")} |`);
+  out.push(`| ${cols.map((c) => (c.group && !c.header.startsWith(c.group) ? `${c.group} ${c.header}` : c.header)).join(" | ")} |`);
   out.push(`|${cols.map((c) => (c.numeric ? "---:" : "---")).join("|")}|`);
   for (const r of cmp.rows) {
     const note = baselineNote(r, cmp);
