@@ -16,6 +16,10 @@ import type { LoadedRun } from "./load.ts";
  *   off by the end of the stage, whatever the harness;
  * - a value that is a harness's own aggregate *and* defined differently from BR's definition
  *   (provenance note) is left out rather than passed through under BR's name; a warning says so.
+ *
+ * `scenario.load.native` holds the harness command line from run.json (`args.argv`) and hub's
+ * resolved profile (`config`), the harness-neutral source the harness's own config was made from.
+ * `scenario.stack` is left out: hub knows the model's name (in `run.keywords`), not the stack.
  */
 
 export const BR_VERSION = "0.2";

@@ -1,7 +1,7 @@
-import type { Distribution, LatencyKey, LoadPoint, Provenance, Stage } from "../metrics/schema.ts";
-import { UserError } from "../errors.ts";
-import type { LoadedRun } from "./load.ts";
 import { resolve } from "node:path";
+import { UserError } from "../errors.ts";
+import type { Distribution, LatencyKey, LoadPoint, Provenance, Stage } from "../metrics/schema.ts";
+import type { LoadedRun } from "./load.ts";
 
 /**
  * The harness-neutral comparison every format renders: rows are run × stage, values carry their
@@ -78,11 +78,6 @@ export interface Comparison {
   baseline: number | null;
 }
 
-export interface CompareOptions {
-  /** A run id, a path as given, a `#n`/`n` run number; or a path to another run to add first. */
-  baseline?: string;
-}
-
 /** `concurrent c=4`, `poisson 2/s`, `synchronous`. */
 export function loadLabel(load: LoadPoint): string {
   if (load.concurrency !== undefined) return `${load.type} c=${load.concurrency}`;
@@ -121,7 +116,10 @@ function findBaseline(runs: readonly LoadedRun[], ref: string): number {
   return i;
 }
 
-/** Resolves --baseline against the runs; a path that is not among them is loaded and put first. */
+/**
+ * Resolves --baseline (a `#n`/`n` run number, a run id, or a path) against the runs; a path to
+ * a run that is not among them is loaded and put first.
+ */
 export function placeBaseline(runs: LoadedRun[], ref: string | undefined, load: (p: string) => LoadedRun[]): { runs: LoadedRun[]; baseline: number | null } {
   if (ref === undefined) return { runs, baseline: null };
   try {
