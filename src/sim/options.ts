@@ -32,11 +32,11 @@ export interface SimulatorOptions {
   /** Output tokens when a request sets neither max_tokens nor max_completion_tokens. Default 16. */
   defaultMaxTokens?: number;
   /**
-   * Advanced: poll the event loop for the last spinMs before each token deadline instead of
-   * trusting Node's ms-granular timers. More precise when the machine has a spare core; costs CPU.
-   * 0 = timers only. Default 1. See bench/README.md.
+   * Advanced: for the last preciseWaitMs before each token deadline, block in a precise sub-ms
+   * sleep instead of trusting Node's ms-granular timers (which land up to ~1.7 ms off). Delays I/O
+   * by at most that long. 0 = timers only. Default 1. See scheduler.ts and bench/README.md.
    */
-  spinMs?: number;
+  preciseWaitMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -53,7 +53,7 @@ export interface ResolvedOptions {
   maxModelLen: number;
   tracePath: string | undefined;
   defaultMaxTokens: number;
-  spinMs: number;
+  preciseWaitMs: number;
 }
 
 type NumericKey = { [K in keyof ResolvedOptions]: ResolvedOptions[K] extends number ? K : never }[keyof ResolvedOptions];
@@ -81,7 +81,7 @@ export const NUMBER_SPECS: readonly NumberSpec[] = [
   { key: "seed", flag: "--seed", min: 0, max: U32, integer: true, allowed: `an integer from 0 to ${U32}` },
   { key: "maxModelLen", flag: "--max-model-len", min: 1, max: Number.MAX_SAFE_INTEGER, integer: true, allowed: "an integer >= 1" },
   { key: "defaultMaxTokens", flag: "--default-max-tokens", min: 1, max: Number.MAX_SAFE_INTEGER, integer: true, allowed: "an integer >= 1" },
-  { key: "spinMs", flag: "--spin-ms", min: 0, max: 50, integer: false, allowed: "a number of ms from 0 to 50" },
+  { key: "preciseWaitMs", flag: "--precise-wait-ms", min: 0, max: 5, integer: false, allowed: "a number of ms from 0 to 5" },
 ];
 
 export const DEFAULTS = {
@@ -96,7 +96,7 @@ export const DEFAULTS = {
   maxConcurrency: Number.POSITIVE_INFINITY,
   maxModelLen: 32768,
   defaultMaxTokens: 16,
-  spinMs: 1,
+  preciseWaitMs: 1,
 } as const;
 
 function checkNumber(spec: NumberSpec, value: number, name: string): number {
@@ -129,7 +129,7 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
     maxModelLen: options.maxModelLen ?? DEFAULTS.maxModelLen,
     tracePath: options.tracePath,
     defaultMaxTokens: options.defaultMaxTokens ?? DEFAULTS.defaultMaxTokens,
-    spinMs: options.spinMs ?? DEFAULTS.spinMs,
+    preciseWaitMs: options.preciseWaitMs ?? DEFAULTS.preciseWaitMs,
   };
   for (const spec of NUMBER_SPECS) {
     const value = resolved[spec.key];

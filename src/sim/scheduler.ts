@@ -2,15 +2,17 @@
  * One timer for all streams: a min-heap of absolute deadlines (performance.now() ms).
  *
  * Why not a setTimeout per token: Node timers are ms-granular and fire up to ~1.7 ms early or ~1 ms
- * late (the libuv loop clock is truncated to ms and cached for the whole loop iteration). So the
- * scheduler sleeps with setTimeout until `spinMs` before the earliest deadline, then polls with
- * setImmediate (which keeps serving I/O) until the deadline has passed. Tasks run late, never early,
- * and deadlines are absolute, so lateness never accumulates along a stream.
+ * late (libuv's loop clock is truncated to ms and cached for a whole loop iteration). So the
+ * scheduler sleeps with setTimeout until about `preciseWaitMs` before the earliest deadline, then
+ * blocks the thread with Atomics.wait (a futex with a sub-ms timeout, no CPU burnt) for the rest.
+ * After each wait and burst of sends it yields to the event loop (setImmediate), so I/O is delayed
+ * by at most one wait. Tasks run late, never early, and deadlines are absolute, so lateness never
+ * accumulates along a stream. bench/README.md compares this with timers only and busy polling.
  */
 
 export interface SchedulerOptions {
-  /** Poll with setImmediate for the last spinMs before a deadline. 0 = timers only. */
-  spinMs: number;
+  /** Block precisely for the last preciseWaitMs before a deadline. 0 = timers only. */
+  preciseWaitMs: number;
 }
 
 export class Task {
@@ -24,16 +26,20 @@ export class Task {
   }
 }
 
+/** A timer armed with less lead than this may fire after the deadline, so poll instead. */
+const TIMER_SLACK_MS = 1.5;
+
 export class DeadlineScheduler {
   private readonly heap: Task[] = [];
-  private readonly spinMs: number;
+  private readonly window: number;
+  private readonly cell = new Int32Array(new SharedArrayBuffer(4));
   private timeout: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   /** Deadline the pending timeout was armed for. */
   private armedFor = Number.POSITIVE_INFINITY;
 
   constructor(options: SchedulerOptions) {
-    this.spinMs = options.spinMs;
+    this.window = options.preciseWaitMs;
   }
 
   get size(): number {
@@ -68,6 +74,16 @@ export class DeadlineScheduler {
     this.timeout = undefined;
     this.immediate = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
+    const top = this.heap[0];
+    if (top !== undefined && this.window > 0) {
+      const rest = top.deadline - performance.now();
+      if (rest > 0 && rest <= this.window) Atomics.wait(this.cell, 0, 0, rest);
+    }
+    this.runDue();
+    this.arm();
+  };
+
+  private runDue(): void {
     const now = performance.now();
     let top = this.heap[0];
     while (top !== undefined && top.deadline <= now) {
@@ -85,20 +101,23 @@ export class DeadlineScheduler {
       }
       top = this.heap[0];
     }
-    this.arm();
-  };
+  }
 
   private arm(): void {
     const top = this.heap[0];
     if (top === undefined) return this.disarm();
-    if (this.immediate !== undefined) return; // already polling
+    if (this.immediate !== undefined) return; // a tick is already queued
     if (this.timeout !== undefined && this.armedFor <= top.deadline) return;
     this.disarm();
-    const wait = top.deadline - performance.now() - this.spinMs;
-    if (wait <= 0 || (this.spinMs > 0 && wait < 1)) {
+    const rest = top.deadline - performance.now();
+    if (rest <= this.window) {
+      // Due, or close enough to wait precisely: tick on the next loop turn, after pending I/O.
+      this.immediate = setImmediate(this.tick);
+    } else if (this.window > 0 && rest < this.window + TIMER_SLACK_MS) {
+      // Too close for a ms timer to land inside the window: poll the loop until it is.
       this.immediate = setImmediate(this.tick);
     } else {
-      this.timeout = setTimeout(this.tick, wait);
+      this.timeout = setTimeout(this.tick, Math.max(1, this.window > 0 ? rest - this.window - 0.5 : rest));
       this.armedFor = top.deadline;
     }
   }

@@ -95,7 +95,7 @@ class SimServer {
     this.opts = opts;
     this.trace = trace;
     this.counter = counter;
-    this.scheduler = new DeadlineScheduler({ spinMs: opts.spinMs });
+    this.scheduler = new DeadlineScheduler({ preciseWaitMs: opts.preciseWaitMs });
     this.slots = new Slots(opts.maxConcurrency);
     this.metrics = new SimMetrics(opts.model);
     // Its own stream, so failure decisions do not depend on how much jitter was drawn.

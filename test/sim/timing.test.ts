@@ -13,16 +13,32 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const gaps = (times: number[]): number[] => times.slice(1).map((t, i) => t - times[i]!);
 
+/**
+ * How far off this process's own timers fire right now (|actual − requested| of short sleeps).
+ * The machine is shared; tolerances add this noise so a loaded machine does not fail the test,
+ * while a scheduler that drifts or fires wrong still does.
+ */
+async function timerNoise(): Promise<number> {
+  const off: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t = performance.now();
+    await new Promise((r) => setTimeout(r, 3));
+    off.push(Math.abs(performance.now() - t - 3));
+  }
+  return percentile(off, 0.9);
+}
+
 describe("timing", () => {
-  // Retried: the assertions are tight and a shared 2-core machine can stall any process briefly.
   it("ttft 50 / itl 10 as measured by a client, within a few ms", { retry: 2 }, async () => {
     const sim = await startSimulator({ ttftMs: 50, itlMs: 10 });
     try {
       const agent = new Agent({ keepAlive: true });
       const ttftErr: number[] = [];
       const gapErr: number[] = [];
+      const noiseBefore = await timerNoise();
       // Warm up (first connection, JIT) as any benchmark would; not measured.
       await post(sim.url, "/v1/completions", { prompt: "warm up", max_tokens: 2, stream: true }, { agent, timeoutMs: 10_000 });
+      const before = sim.trace().length;
       for (let i = 0; i < 5; i++) {
         const r = await post(sim.url, "/v1/completions", { prompt: "time me", max_tokens: 20, ignore_eos: true, stream: true }, { agent, timeoutMs: 10_000 });
         expect(r.eventTimes).toHaveLength(20);
@@ -30,32 +46,43 @@ describe("timing", () => {
         for (const g of gaps(r.eventTimes)) gapErr.push(g - 10);
       }
       agent.destroy();
+      const noise = Math.max(noiseBefore, await timerNoise());
       const abs = (xs: number[]) => xs.map(Math.abs);
-      // Medians are tight; the max is loose because the test machine is shared (bench/ has the
-      // precise figures, measured from another process).
-      expect(percentile(abs(ttftErr), 0.5)).toBeLessThan(5);
-      expect(percentile(abs(gapErr), 0.5)).toBeLessThan(2);
-      expect(Math.max(...abs(gapErr))).toBeLessThan(30);
-      // Server side: no token is sent before its deadline.
-      for (const rec of sim.trace()) {
-        expect((rec.first_token_s! - rec.received_s) * 1000).toBeGreaterThanOrEqual(50);
-        expect((rec.end_s - rec.received_s) * 1000).toBeGreaterThanOrEqual(50 + 19 * 10);
+      const why = `timer noise on this machine now: ${noise.toFixed(2)} ms`;
+      expect(percentile(abs(ttftErr), 0.5), why).toBeLessThan(3 + 2 * noise);
+      expect(percentile(abs(gapErr), 0.5), why).toBeLessThan(1.5 + noise);
+      // Server side: token i is never sent before received + 50 + 10 i (absolute deadlines), and
+      // typically right at it (no drift along the stream).
+      const lateness: number[] = [];
+      for (const rec of sim.trace().slice(before)) {
+        rec.token_times_s.forEach((t, i) => {
+          const late = (t - rec.received_s) * 1000 - (50 + 10 * i);
+          expect(late).toBeGreaterThanOrEqual(0);
+          lateness.push(late);
+        });
       }
+      expect(percentile(lateness, 0.5), why).toBeLessThan(1 + noise);
     } finally {
       await sim.close();
     }
   });
 
-  it("jitter spreads the gaps around the configured mean", async () => {
+  // The distribution itself is unit-tested in rng.test.ts; this checks the server applies it.
+  it("jitter spreads the gaps around the configured mean", async (ctx) => {
     const sim = await startSimulator({ ttftMs: 5, itlMs: 4, itlJitterMs: 1.5, seed: 9 });
     try {
       await post(sim.url, "/v1/completions", { prompt: "x", max_tokens: 80, stream: true }, { timeoutMs: 10_000 });
       const g = gaps(sim.trace()[0]!.token_times_s.map((s) => s * 1000));
-      const mean = g.reduce((a, b) => a + b, 0) / g.length;
-      expect(mean).toBeGreaterThan(3.3);
-      expect(mean).toBeLessThan(5.5);
-      const sd = Math.sqrt(g.reduce((a, b) => a + (b - mean) ** 2, 0) / g.length);
-      expect(sd).toBeGreaterThan(0.7);
+      // A stall of the whole process (shared machine) shows as one long gap then a catch-up burst
+      // of zero gaps, by design (absolute deadlines). Drop those; robust statistics on the rest.
+      const clean = g.filter((x, i) => x >= 0.2 && (g[i + 1] ?? 1) >= 0.2);
+      if (clean.length < 40) return ctx.skip(`process stalled: only ${clean.length} of ${g.length} gaps clear of catch-up bursts`);
+      const median = percentile(clean, 0.5);
+      const sdFromIqr = (percentile(clean, 0.75) - percentile(clean, 0.25)) / 1.349;
+      expect(median).toBeGreaterThan(3.3);
+      expect(median).toBeLessThan(4.7);
+      expect(sdFromIqr).toBeGreaterThan(0.8);
+      expect(sdFromIqr).toBeLessThan(2.5);
     } finally {
       await sim.close();
     }

@@ -41,7 +41,7 @@ export function registerSimCommand(program: Command): void {
     .option("--seed <n>", "seed for jitter and failures, for repeatable runs (default: random)")
     .option("--max-model-len <n>", "context length; longer prompt + max_tokens gets HTTP 400", "32768")
     .option("--default-max-tokens <n>", "output tokens when a request sets no max_tokens", String(DEFAULTS.defaultMaxTokens))
-    .option("--spin-ms <ms>", "advanced: busy-poll the last N ms before each token for sub-ms precision (0 = timers only)", String(DEFAULTS.spinMs))
+    .option("--precise-wait-ms <ms>", "advanced: sleep precisely (blocking) for the last N ms before each token; 0 = Node timers only", String(DEFAULTS.preciseWaitMs))
     .option("--trace <file>", "append the ground-truth trace (JSONL, one line per request) to this file")
     .addHelpText(
       "after",
