@@ -1,12 +1,23 @@
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { parse as parseYaml } from "yaml";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { toBenchmarkReports, uuid5 } from "../../src/report/br.ts";
 import { loadRuns } from "../../src/report/load.ts";
 import { FIXTURE_RUNS } from "./fixtures.ts";
+
+const temps: string[] = [];
+/** A temporary directory, removed after this file's tests. */
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "hub-report-"));
+  temps.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
 
 const schema = JSON.parse(readFileSync("schemas/br-v0.2.schema.json", "utf8"));
 const validate = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
@@ -53,7 +64,7 @@ describe("BR v0.2 export", () => {
 
     it("round-trips through the YAML the command writes", async () => {
       const { execa } = await import("execa");
-      const out = mkdtempSync(join(tmpdir(), "hub-br-"));
+      const out = tempDir();
       const r = await execa("node", ["bin/hub.js", "export", "--format", "br-v0.2", path, "--out", out], { reject: false });
       expect(r.exitCode, r.stderr).toBe(0);
       expect(readdirSync(out).sort()).toEqual(reports.map((x) => x.fileName).sort());

@@ -1,13 +1,24 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, cpSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { Metrics } from "../../src/metrics/schema.ts";
 import { buildComparison, placeBaseline } from "../../src/report/compare.ts";
 import { formats } from "../../src/report/formats/index.ts";
 import { loadRuns, type LoadedRun } from "../../src/report/load.ts";
 import { summaryTable } from "../../src/report/table.ts";
 import { FIXTURE_RUNS, GOLDEN_RUNS } from "./fixtures.ts";
+
+const temps: string[] = [];
+/** A temporary directory, removed after this file's tests. */
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "hub-report-"));
+  temps.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
 
 const clone = <T>(x: T): T => structuredClone(x);
 
@@ -48,7 +59,7 @@ describe("loading runs", () => {
   });
 
   it("says what is wrong with a path that is not a run", () => {
-    const dir = mkdtempSync(join(tmpdir(), "hub-cmp-"));
+    const dir = tempDir();
     expect(() => loadRuns([join(dir, "nope")])).toThrow(/does not exist/);
     expect(() => loadRuns([dir])).toThrow(/holds no metrics.json/);
     writeFileSync(join(dir, "metrics.json"), JSON.stringify({ schema_version: "1.0.0", run: {} }));
@@ -127,7 +138,7 @@ describe("comparison", () => {
 describe("hub compare on the command line", () => {
   it("prints the table and writes the report a --out extension asks for", async () => {
     const { execa } = await import("execa");
-    const dir = mkdtempSync(join(tmpdir(), "hub-cmp-"));
+    const dir = tempDir();
     const out = join(dir, "r.csv");
     const r = await execa("node", ["bin/hub.js", "compare", ...GOLDEN_RUNS, "--out", out], { reject: false });
     expect(r.exitCode, r.stderr).toBe(0);
@@ -138,7 +149,7 @@ describe("hub compare on the command line", () => {
 
   it("takes a directory of runs, and exits 2 on a bad argument", async () => {
     const { execa } = await import("execa");
-    const dir = mkdtempSync(join(tmpdir(), "hub-cmp-"));
+    const dir = tempDir();
     for (const r of GOLDEN_RUNS.slice(0, 2)) cpSync(r, join(dir, r.split("/").pop()!), { recursive: true });
     mkdirSync(join(dir, "not-a-run"));
     mkdirSync(join(dir, "failed-run"));
