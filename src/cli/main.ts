@@ -3,6 +3,7 @@ import { isUserError } from "../errors.ts";
 import { configPlugins, loadPlugins } from "../harness/plugins.ts";
 import { builtinNames, registerPlugins } from "../harness/registry.ts";
 import { HUB_VERSION } from "../version.ts";
+import { registerCalibrateCommand } from "./commands/calibrate.ts";
 import { registerCompareCommand } from "./commands/compare.ts";
 import { registerConvertCommand } from "./commands/convert.ts";
 import { registerDockerCommands } from "./commands/docker.ts";
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerSimCommand(program);
   registerCompareCommand(program);
   registerExportCommand(program);
+  registerCalibrateCommand(program);
   return program;
 }
 

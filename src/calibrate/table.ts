@@ -1,0 +1,82 @@
+/** The error table `hub calibrate` prints: one block per simulator setting. */
+import type { LatencyKey } from "../metrics/schema.ts";
+import { renderTable } from "../report/table.ts";
+import { errorOf, type Check } from "./errors.ts";
+import { describeSetting } from "./settings.ts";
+import { LATENCY_KEYS } from "./truth.ts";
+import type { CalibrationResult, CalibrationRun, SettingResult } from "./types.ts";
+
+const LABEL: Record<LatencyKey, string> = { ttft_ms: "TTFT ms", tpot_ms: "TPOT ms", itl_ms: "ITL ms", ntpot_ms: "NTPOT ms", e2e_ms: "E2E ms" };
+
+const num = (x: number | null | undefined, digits = 2) => (x === null || x === undefined || !Number.isFinite(x) ? "-" : x.toFixed(digits));
+
+export function pct(rel: number | null | undefined, digits = 1): string {
+  if (rel === null || rel === undefined || !Number.isFinite(rel)) return "-";
+  const p = rel * 100;
+  const s = p.toFixed(digits);
+  // "-0.0%" reads as a sign error; a rounded zero is "0.0%".
+  if (Number(s) === 0) return `${(0).toFixed(digits)}%`;
+  return `${p > 0 ? "+" : ""}${s}%`;
+}
+
+function rows(run: CalibrationRun): string[][] {
+  const { measured, truth, nominal } = run;
+  if (!measured || !truth) return [[run.harness, run.status, "-", "-", "-", "-", "-", "-", "-"]];
+  return LATENCY_KEYS.map((key, i) => {
+    const m = measured.latency[key];
+    const t = truth.latency[key];
+    const mark = m.provenance?.source === "native" ? "*" : "";
+    const e50 = errorOf(key, m.p50, t.p50);
+    const e90 = errorOf(key, m.p90, t.p90);
+    return [
+      i === 0 ? run.harness : "",
+      LABEL[key],
+      num(nominal?.latency[key].p50),
+      num(t.p50),
+      m.p50 === null ? "-" : `${num(m.p50)}${mark}`,
+      pct(e50.rel),
+      num(t.p90),
+      m.p90 === null ? "-" : `${num(m.p90)}${mark}`,
+      pct(e90.rel),
+    ];
+  });
+}
+
+const checkText = (c: Check) => `${c.metric.replace("_ms.", " ")} ${pct(c.rel)} vs ${c.against}${c.ok ? "" : ` (over ${pct(c.tolerance, 0).replace("+", "")})`}`;
+
+/** One line per harness under the table: verdict, throughput, counts. */
+function summaryLine(run: CalibrationRun): string {
+  if (run.status !== "ok" && !run.measured) return `  ${run.harness}: ${run.status}: ${run.reason ?? "no metrics"}`;
+  const verdict = run.ok ? "ok" : "FAIL";
+  const parts: string[] = [];
+  if (run.checks) parts.push(run.checks.map(checkText).join(", "));
+  if (run.measured && run.truth) {
+    const tps = errorOf("output_tokens_per_s", run.measured.output_tokens_per_s, run.truth.output_tokens_per_s);
+    parts.push(`out tok/s ${num(tps.value, 1)} vs ${num(tps.truth, 1)} (${pct(tps.rel)})`);
+    const m = run.measured;
+    const t = run.truth;
+    const outM = m.output_tokens_per_request.mean !== null ? Math.round(m.output_tokens_per_request.mean * m.output_tokens_per_request.count) : null;
+    const outT = t.output_tokens_per_request.mean !== null ? Math.round(t.output_tokens_per_request.mean * t.output_tokens_per_request.count) : null;
+    parts.push(`requests ${m.requests.successful}/${t.requests.successful}, output tokens ${outM ?? "-"}/${outT ?? "-"}`);
+  }
+  const status = run.status === "ok" ? "" : ` [run ${run.status}: ${run.reason ?? ""}]`;
+  return `  ${run.harness}: ${verdict}${status}: ${parts.join("; ")}`;
+}
+
+export function renderSetting(s: SettingResult): string {
+  const header = ["harness", "metric", "set", "trace p50", "p50", "err", "trace p90", "p90", "err"];
+  const table = renderTable(header, s.runs.flatMap(rows));
+  const lines = [`${s.setting.name}: ${describeSetting(s.setting)}`, table, ...s.runs.map(summaryLine)];
+  return lines.join("\n");
+}
+
+export function renderCalibration(r: CalibrationResult): string {
+  const blocks = r.settings.map(renderSetting);
+  const anyNative = r.settings.some((s) => s.runs.some((run) => run.measured && LATENCY_KEYS.some((k) => run.measured!.latency[k].provenance?.source === "native")));
+  const foot = [
+    `profile ${r.profile.name}${r.profile.overrides.length ? ` (${r.profile.overrides.join(" ")})` : ""}; set = the simulator's latency model, trace = its ground truth for that run, err = harness vs trace.`,
+    `checks: TTFT p50 and ITL p50 within ${pct(r.tolerance, 0).replace("+", "")} of the trace (and of the set latency when there is no jitter); tok/s and counts: harness / trace.`,
+  ];
+  if (anyNative) foot.push("* the harness's own aggregate (provenance native), not recomputed from per-request data");
+  return [blocks.join("\n\n"), foot.join("\n"), `calibration ${r.ok ? "passed" : "FAILED"}; results in ${r.out_dir}`].join("\n\n");
+}
