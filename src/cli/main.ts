@@ -9,6 +9,7 @@ import { registerConvertCommand } from "./commands/convert.ts";
 import { registerDockerCommands } from "./commands/docker.ts";
 import { registerExportCommand } from "./commands/export.ts";
 import { registerHarnessCommands } from "./commands/harnesses.ts";
+import { registerHarnessNewCommand } from "./commands/harness-new.ts";
 import { registerProfilesCommand } from "./commands/profiles.ts";
 import { registerRunCommand } from "./commands/run.ts";
 import { registerSimCommand } from "./commands/sim.ts";
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerProfilesCommand(program);
   registerHarnessCommands(program);
+  registerHarnessNewCommand(program);
   registerDockerCommands(program);
   registerConvertCommand(program);
   registerSimCommand(program);
