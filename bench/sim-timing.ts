@@ -13,7 +13,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent } from "node:http";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
     "precise-wait-ms": { type: "string", default: "1" },
     lockstep: { type: "boolean", default: false },
     serve: { type: "boolean", default: false },
+    probe: { type: "boolean", default: false },
     trace: { type: "string" },
   },
 });
@@ -45,7 +46,28 @@ const num = (name: keyof typeof args): number => {
 const TIME_LIMIT_MS = 180_000;
 
 if (args.serve) await serve();
+else if (args.probe) await probe();
 else await bench();
+
+/**
+ * Child: a process doing nothing but 2 ms timers, run alongside the bench. Its lateness is what
+ * the machine itself (other load, scheduling) does to any process right now: the floor under the
+ * simulator's figures.
+ */
+async function probe(): Promise<void> {
+  const late: number[] = [];
+  let expected = performance.now() + 2;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    late.push(Math.max(0, now - expected));
+    expected = now + 2;
+  }, 2);
+  process.stdin.resume();
+  await new Promise((resolve) => process.stdin.once("end", resolve));
+  clearInterval(timer);
+  const s = summarize(late);
+  process.stdout.write(JSON.stringify({ p50: s.p50, p99: s.p99, max: s.max, stalls: late.filter((x) => x > 5).length }) + "\n");
+}
 
 /** Child: run the simulator until stdin closes, then report its CPU time. */
 async function serve(): Promise<void> {
@@ -77,8 +99,11 @@ async function bench(): Promise<void> {
   const killer = setTimeout(() => {
     console.error(`bench: over ${TIME_LIMIT_MS / 1000} s, giving up`);
     child.kill("SIGKILL");
+    prober.kill("SIGKILL");
     process.exit(1);
   }, TIME_LIMIT_MS);
+  const prober = spawn(process.execPath, [import.meta.filename, "--probe"], { stdio: ["pipe", "pipe", "inherit"] });
+  const probeLines = createInterface({ input: prober.stdout! })[Symbol.asyncIterator]();
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
   const { url } = JSON.parse(String(first.value)) as { url: string };
@@ -108,6 +133,8 @@ async function bench(): Promise<void> {
   await Promise.all(Array.from({ length: streams }, stream));
   const wall = performance.now() - wall0;
   agent.destroy();
+  prober.stdin!.end();
+  const noise = JSON.parse(String((await probeLines.next()).value)) as { p50: number; p99: number; max: number; stalls: number };
   child.stdin!.end();
   const last = await lines.next();
   const { cpuFraction } = JSON.parse(String(last.value)) as { cpuFraction: number };
@@ -134,6 +161,10 @@ async function bench(): Promise<void> {
     `hub sim timing: ${streams} streams × ${requests} requests × ${tokens} tokens, ttft ${ttft} ms, itl ${itl} ms, precise wait ${args["precise-wait-ms"]} ms, ${args.lockstep ? "lockstep" : "staggered"}`,
   );
   console.log(`wall ${(wall / 1000).toFixed(1)} s, failed/short responses ${bad}, server CPU ${(cpuFraction * 100).toFixed(0)}% of one core`);
+  console.log(
+    `machine noise (an idle process's 2 ms timer, lateness): p50 ${noise.p50.toFixed(3)} p99 ${noise.p99.toFixed(3)} max ${noise.max.toFixed(1)} ms, ` +
+      `${noise.stalls} stalls > 5 ms; load average ${loadavg()[0]!.toFixed(2)}`,
+  );
   console.log("");
   console.log("| absolute error (ms) | n | p50 | p99 | max |");
   console.log("|---|---:|---:|---:|---:|");

@@ -24,5 +24,5 @@
  */
 export { startSimulator, type Simulator } from "./server.ts";
 export { DEFAULTS as SIM_DEFAULTS, NUMBER_SPECS as SIM_NUMBER_SPECS, type SimulatorOptions } from "./options.ts";
-export { tokenizerDir, OUTPUT_WORDS, renderChatPrompt } from "./tokenizer.ts";
+export { tokenizerDir, loadTokenizer, countTokens, OUTPUT_WORDS, renderChatPrompt, type Tokenizer } from "./tokenizer.ts";
 export type { TraceRecord } from "./trace.ts";

@@ -18,7 +18,7 @@ import { deriveSeed, jittered, mulberry32, type Rng } from "./rng.ts";
 import { DeadlineScheduler, type Task } from "./scheduler.ts";
 import { Slots, type Waiter } from "./slots.ts";
 import { TokenCounter, outputText } from "./tokenizer.ts";
-import { epochSeconds, TraceLog, type TraceRecord } from "./trace.ts";
+import { calibrateEpoch, epochSeconds, TraceLog, type TraceRecord } from "./trace.ts";
 
 export interface Simulator {
   /** http://HOST:PORT, no trailing slash. */
@@ -51,6 +51,7 @@ interface Active {
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const opts = resolveOptions(options);
+  calibrateEpoch();
   const trace = new TraceLog(opts.tracePath);
   try {
     await trace.opened();
@@ -204,6 +205,7 @@ class SimServer {
       bytes += chunk.length;
       if (bytes > MAX_BODY_BYTES) {
         req.removeAllListeners("data");
+        req.resume(); // discard the rest
         this.fail(a, new ApiError(413, `request body larger than ${MAX_BODY_BYTES} bytes`));
         return;
       }
