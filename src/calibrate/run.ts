@@ -14,6 +14,8 @@ import type { Runtime } from "../runtime/runtime.ts";
 import { runBenchmark } from "../run/run.ts";
 import type { TraceRecord } from "../sim/index.ts";
 import { HUB_VERSION } from "../version.ts";
+import type { Profile } from "../profile/schema.ts";
+import { alignToTrace } from "./align.ts";
 import { checksFor, compareObservations } from "./errors.ts";
 import { calibrationSettings, checkCalibratable, DEFAULT_PROFILE, DEFAULT_REQUESTS, DEFAULT_TOLERANCE, requestBoundOverrides, type CalibrationSetting } from "./settings.ts";
 import { LATENCY_KEYS, nominalFor, observationFromStage, truthFromTrace } from "./truth.ts";
@@ -126,7 +128,7 @@ export async function calibrate(opts: CalibrateOptions = {}, events: CalibrateEv
       }
       const runDir = join(outDir, `${sr.setting.name}-${h.name}`);
       events.onRunStart?.(sr.setting, h.name, runDir);
-      const run = await calibrateOne(h, sr.setting, runDir, profileName, overrides, tolerance, opts, events.reporter ?? {});
+      const run = await calibrateOne(h, sr.setting, runDir, profileName, overrides, profile, tolerance, opts, events.reporter ?? {});
       sr.runs.push(run);
       save();
       events.onRunEnd?.(sr.setting, run);
@@ -144,6 +146,7 @@ async function calibrateOne(
   runDir: string,
   profile: string,
   overrides: readonly string[],
+  profileDoc: Profile,
   tolerance: number,
   opts: CalibrateOptions,
   reporter: Reporter,
@@ -180,6 +183,12 @@ async function calibrateOne(
         run.errors = compareObservations(run.measured, run.truth);
         run.checks = checksFor(run.measured, run.truth, setting, tolerance);
         run.notes.push(...notesFor(run));
+        // The converter again, for the per-request records metrics.json does not keep.
+        const converted = await harness.converter.convert(join(runDir, "native"), { profile: profileDoc, ...(run.version ? { harnessVersion: run.version } : {}) });
+        const records = converted.kind === "ok" ? converted.stages[0]?.records : undefined;
+        const aligned = records ? alignToTrace(records, trace) : "the converter gave no per-request records";
+        if (typeof aligned === "string") run.notes.push(`TTFT not split into send and receive: ${aligned}`);
+        else run.ttft_split = aligned;
       }
     }
   } catch (e) {

@@ -42,31 +42,48 @@ function rows(run: CalibrationRun): string[][] {
   });
 }
 
-const checkText = (c: Check) => `${c.metric.replace("_ms.", " ")} ${pct(c.rel)} vs ${c.against}${c.ok ? "" : ` (over ${pct(c.tolerance, 0).replace("+", "")})`}`;
+const LABEL_SHORT: Record<string, string> = { "ttft_ms.p50": "TTFT p50", "itl_ms.p50": "ITL p50" };
+function ms(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "-";
+  const s = x.toFixed(2);
+  return Number(s) === 0 ? "0.00 ms" : `${x > 0 ? "+" : ""}${s} ms`;
+}
 
-/** One line per harness under the table: verdict, throughput, counts. */
-function summaryLine(run: CalibrationRun): string {
-  if (run.status !== "ok" && !run.measured) return `  ${run.harness}: ${run.status}: ${run.reason ?? "no metrics"}`;
-  const verdict = run.ok ? "ok" : "FAIL";
-  const parts: string[] = [];
-  if (run.checks) parts.push(run.checks.map(checkText).join(", "));
+function checksText(checks: readonly Check[]): string {
+  const byMetric = new Map<string, Check[]>();
+  for (const c of checks) byMetric.set(c.metric, [...(byMetric.get(c.metric) ?? []), c]);
+  return [...byMetric.entries()]
+    .map(([metric, cs]) => {
+      const parts = cs.map((c) => {
+        const abs = c.value !== null && c.expected !== null ? c.value - c.expected : null;
+        return `${ms(abs)} (${pct(c.rel)}) vs ${c.against}${c.ok ? "" : ` OVER ${pct(c.tolerance, 0).replace("+", "")}`}`;
+      });
+      return `${LABEL_SHORT[metric] ?? metric} ${parts.join(", ")}`;
+    })
+    .join("; ");
+}
+
+/** Lines under the table for one harness: verdict, checks, the TTFT split, throughput, counts. */
+function summaryLines(run: CalibrationRun): string[] {
+  if (run.status !== "ok" && !run.measured) return [`  ${run.harness}: ${run.status}: ${run.reason ?? "no metrics"}`];
+  const lines = [`  ${run.harness}: ${run.ok ? "ok" : "FAIL"}${run.status === "ok" ? "" : ` (run ${run.status}${run.reason ? `: ${run.reason}` : ""})`}`];
+  if (run.checks) lines.push(`    ${checksText(run.checks)}`);
+  if (run.ttft_split) {
+    const a = run.ttft_split;
+    lines.push(`    TTFT difference per request, p50: send ${ms(a.send_ms.p50)} (harness start to server receipt), receive ${ms(a.receive_ms.p50)} (server first token to harness); ${a.matched} requests matched`);
+  }
   if (run.measured && run.truth) {
     const tps = errorOf("output_tokens_per_s", run.measured.output_tokens_per_s, run.truth.output_tokens_per_s);
-    parts.push(`out tok/s ${num(tps.value, 1)} vs ${num(tps.truth, 1)} (${pct(tps.rel)})`);
-    const m = run.measured;
-    const t = run.truth;
-    const outM = m.output_tokens_per_request.mean !== null ? Math.round(m.output_tokens_per_request.mean * m.output_tokens_per_request.count) : null;
-    const outT = t.output_tokens_per_request.mean !== null ? Math.round(t.output_tokens_per_request.mean * t.output_tokens_per_request.count) : null;
-    parts.push(`requests ${m.requests.successful}/${t.requests.successful}, output tokens ${outM ?? "-"}/${outT ?? "-"}`);
+    const total = (o: NonNullable<CalibrationRun["measured"]>) => (o.output_tokens_per_request.mean !== null ? Math.round(o.output_tokens_per_request.mean * o.output_tokens_per_request.count) : "-");
+    lines.push(`    out tok/s ${num(tps.value, 1)} vs ${num(tps.truth, 1)} (${pct(tps.rel)}); requests ${run.measured.requests.successful}/${run.truth.requests.successful}; output tokens ${total(run.measured)}/${total(run.truth)}`);
   }
-  const status = run.status === "ok" ? "" : ` [run ${run.status}: ${run.reason ?? ""}]`;
-  return `  ${run.harness}: ${verdict}${status}: ${parts.join("; ")}`;
+  return lines;
 }
 
 export function renderSetting(s: SettingResult): string {
   const header = ["harness", "metric", "set", "trace p50", "p50", "err", "trace p90", "p90", "err"];
   const table = renderTable(header, s.runs.flatMap(rows));
-  const lines = [`${s.setting.name}: ${describeSetting(s.setting)}`, table, ...s.runs.map(summaryLine)];
+  const lines = [`${s.setting.name}: ${describeSetting(s.setting)}`, table, ...s.runs.flatMap(summaryLines)];
   return lines.join("\n");
 }
 
@@ -75,7 +92,7 @@ export function renderCalibration(r: CalibrationResult): string {
   const anyNative = r.settings.some((s) => s.runs.some((run) => run.measured && LATENCY_KEYS.some((k) => run.measured!.latency[k].provenance?.source === "native")));
   const foot = [
     `profile ${r.profile.name}${r.profile.overrides.length ? ` (${r.profile.overrides.join(" ")})` : ""}; set = the simulator's latency model, trace = its ground truth for that run, err = harness vs trace.`,
-    `checks: TTFT p50 and ITL p50 within ${pct(r.tolerance, 0).replace("+", "")} of the trace (and of the set latency when there is no jitter); tok/s and counts: harness / trace.`,
+    `checks: TTFT p50 and ITL p50 within ${pct(r.tolerance, 0).replace("+", "")} of the trace (and of the set latency when there is no jitter); tok/s and counts: harness vs trace.`,
   ];
   if (anyNative) foot.push("* the harness's own aggregate (provenance native), not recomputed from per-request data");
   return [blocks.join("\n\n"), foot.join("\n"), `calibration ${r.ok ? "passed" : "FAILED"}; results in ${r.out_dir}`].join("\n\n");

@@ -1,4 +1,5 @@
 /** calibration.json: what `hub calibrate` measured, per simulator setting and harness. */
+import type { Alignment } from "./align.ts";
 import type { Check, ErrorEntry } from "./errors.ts";
 import type { CalibrationSetting } from "./settings.ts";
 import type { Observation } from "./truth.ts";
@@ -21,6 +22,8 @@ export interface CalibrationRun {
   measured?: Observation;
   errors?: ErrorEntry[];
   checks?: Check[];
+  /** The harness's TTFT minus the server's, split per request into send and receive delays. */
+  ttft_split?: Alignment;
   /** Anything that makes the comparison less than like for like. */
   notes: string[];
   /** The run finished and every check passed. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { alignToTrace } from "../../src/calibrate/align.ts";
 import { checksFor, compareObservations, errorOf } from "../../src/calibrate/errors.ts";
 import { calibrationSettings, checkCalibratable, nominal, requestBoundOverrides } from "../../src/calibrate/settings.ts";
 import { pct, renderCalibration } from "../../src/calibrate/table.ts";
@@ -199,8 +200,8 @@ describe("the table", () => {
     const text = renderCalibration(result);
     expect(text).toContain("steady: simulator TTFT 50 ms, ITL 10 ms, no jitter");
     expect(text).toMatch(/biased\s+TTFT ms\s+-\s+51\.00\s+60\.00\*\s+\+17\.6%/);
-    expect(text).toContain("good: ok:");
-    expect(text).toContain("biased: FAIL: ttft p50 +17.6% vs trace (over 10%)");
+    expect(text).toContain("  good: ok\n");
+    expect(text).toContain("  biased: FAIL\n    TTFT p50 +9.00 ms (+17.6%) vs trace OVER 10%, +10.00 ms (+20.0%) vs set OVER 10%; ITL p50 0.00 ms (0.0%) vs trace");
     expect(text).toContain("nope: refused: cannot run");
     expect(text).toContain("* the harness's own aggregate");
     expect(text).toContain("calibration FAILED; results in /tmp/cal");
@@ -210,5 +211,57 @@ describe("the table", () => {
     expect(pct(0.1234)).toBe("+12.3%");
     expect(pct(-0.00001)).toBe("0.0%");
     expect(pct(null)).toBe("-");
+  });
+});
+
+describe("splitting the TTFT difference into send and receive", () => {
+  // Server: requests received at 10, 10.001, 11.3 s; client clock = server + 1000 s (perf_counter-like).
+  const trace = [rec(10, 50, [10, 10]), rec(10.001, 50, [10, 10]), rec(11.3, 50, [10, 10])];
+  const OFF = 1000;
+  /** The client's view of a trace record: sent sendMs earlier, tokens seen recvMs later (the first +extraFirstMs more). */
+  const client = (t: TraceRecord, sendMs: number, recvMs: number, extraFirstMs = 0): RequestRecord => {
+    const times = t.token_times_s.map((x, i) => x + OFF + (recvMs + (i === 0 ? extraFirstMs : 0)) / 1000);
+    return { status: "ok", start_s: t.received_s + OFF - sendMs / 1000, end_s: t.end_s + OFF + recvMs / 1000, first_token_s: times[0]!, last_token_s: times.at(-1)!, token_times_s: times, output_tokens: times.length };
+  };
+
+  it("recovers each request's send and receive delay whatever the harness's clock", () => {
+    const records = [client(trace[0]!, 5, 0.1, 2), client(trace[1]!, 7, 0.1), client(trace[2]!, 3, 0.1)];
+    const a = alignToTrace(records, trace);
+    if (typeof a === "string") throw new Error(a);
+    expect(a.matched).toBe(3);
+    expect(a.clock_offset_s).toBeCloseTo(OFF + 0.0001, 6);
+    expect(a.send_ms.min).toBeCloseTo(3.1, 6);
+    expect(a.send_ms.max).toBeCloseTo(7.1, 6);
+    expect(a.send_ms.p50).toBeCloseTo(5.1, 6);
+    // The first request's first token came 2 ms late; the rest on time (the 0.1 ms is in the offset).
+    expect(a.receive_ms.max).toBeCloseTo(2, 6);
+    expect(a.receive_ms.p50).toBeCloseTo(0, 6);
+    // send + receive = harness TTFT - server TTFT.
+    const ttftH = (records[0]!.first_token_s! - records[0]!.start_s) * 1000;
+    expect(ttftH - 50).toBeCloseTo(a.send_ms.max! - 2 + a.receive_ms.max! - 0, 0);
+  });
+
+  it("a harness that left out the first request (warm-up) is matched to the right ones", () => {
+    const a = alignToTrace([client(trace[1]!, 4, 0), client(trace[2]!, 4, 0)], trace);
+    if (typeof a === "string") throw new Error(a);
+    expect(a.matched).toBe(2);
+    expect(a.send_ms.p50).toBeCloseTo(4, 6);
+  });
+
+  it("first and last token only (guidellm) still gives the split", () => {
+    const records = trace.map((t) => {
+      const r = client(t, 6, 0.5);
+      delete r.token_times_s;
+      return r;
+    });
+    const a = alignToTrace(records, trace);
+    if (typeof a === "string") throw new Error(a);
+    expect(a.send_ms.p50).toBeCloseTo(6.5, 6);
+    expect(a.receive_ms.p50).toBeCloseTo(0, 6);
+  });
+
+  it("says why when there is nothing to match", () => {
+    expect(alignToTrace([], trace)).toMatch(/no first-token times/);
+    expect(alignToTrace(trace.map((t) => client(t, 1, 1)), trace.slice(1))).toMatch(/3 successful requests, the simulator served 2/);
   });
 });

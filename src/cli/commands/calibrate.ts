@@ -3,6 +3,7 @@ import { calibrate } from "../../calibrate/run.ts";
 import { calibrationSettings, DEFAULT_ITL_MS, DEFAULT_PROFILE, DEFAULT_REQUESTS, DEFAULT_SEED, DEFAULT_TOLERANCE, DEFAULT_TTFT_MS, describeSetting } from "../../calibrate/settings.ts";
 import { pct, renderCalibration } from "../../calibrate/table.ts";
 import { UserError } from "../../errors.ts";
+import { positiveNumber } from "./run.ts";
 import { NUMBER_SPECS, parseNumberFlag } from "../../sim/options.ts";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -41,7 +42,7 @@ export function registerCalibrateCommand(program: Command): void {
     .option("--seed <n>", "simulator seed, the same for every harness", simNumber("seed"), DEFAULT_SEED)
     .option("--tolerance <fraction>", "allowed relative error of TTFT p50 and ITL p50", fraction("--tolerance"), DEFAULT_TOLERANCE)
     .option("--runtime <name>", "where the harnesses run: local or docker", "local")
-    .option("--timeout <s>", "stop a harness run after this many seconds", wholeNumber("--timeout"))
+    .option("--timeout <s>", "stop a harness run after this many seconds", positiveNumber("--timeout"))
     .option("--out <dir>", "results directory; default results/calibrate-<timestamp>/")
     .option("--json", "print calibration.json to stdout instead of the table")
     .option("-v, --verbose", "show each harness's output")
@@ -56,7 +57,8 @@ Writes calibration.json and every run's directory into the results directory.
 
 Examples:
   hub calibrate
-  hub calibrate --harness guidellm,inference-perf --ttft-ms 100 --itl-ms 20 --no-jitter`,
+  hub calibrate --harness guidellm,inference-perf --ttft-ms 100 --itl-ms 20 --no-jitter
+`,
     )
     .action(async (o) => {
       const settings = calibrationSettings({
