@@ -99,7 +99,8 @@ export class TokenCounter {
 
   start(): Promise<void> {
     this.ready ??= new Promise<void>((resolve, reject) => {
-      const worker = new Worker(new URL("./tokenizer-worker.ts", import.meta.url));
+      // No inherited Node flags: e.g. --input-type (from `node -e`) makes the worker fail to load.
+      const worker = new Worker(new URL("./tokenizer-worker.ts", import.meta.url), { execArgv: [] });
       this.worker = worker;
       worker.on("message", (msg: WorkerReply) => {
         if ("ready" in msg) return resolve();
