@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import { execa } from "execa";
 import type { HarnessDefinition } from "../harness/contract.ts";
 import { hubHome } from "./home.ts";
@@ -24,8 +24,28 @@ export function envFor(harness: Pick<HarnessDefinition, "name" | "version">): Py
   return { dir, bin, python: join(bin, "python") };
 }
 
-export function isInstalled(harness: Pick<HarnessDefinition, "name" | "version">): boolean {
-  return existsSync(join(envFor(harness).dir, MARKER));
+/** PEP 503 name of a pip requirement: "Foo_Bar[x]>=1" and "foo-bar @ file:..." give "foo-bar". */
+function requirementName(requirement: string): string {
+  const m = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(requirement);
+  return m ? m[1]!.toLowerCase().replace(/[-_.]+/g, "-") : "";
+}
+
+/**
+ * Where a harness's code comes from, read from its install spec:
+ * - "index": a requirement names its distribution; pip gets it from the package index;
+ * - "path": none does (the harness is on no index); the user gives its source directory or wheel
+ *   (`hub harness install <name> --from <path>`), installed together with the listed packages;
+ * - "none": no packages at all: the harness ships with hub and needs no Python environment.
+ */
+export function installSource(harness: Pick<HarnessDefinition, "install">): "index" | "path" | "none" {
+  const { packages, distribution } = harness.install;
+  if (packages.length === 0) return "none";
+  const name = requirementName(distribution);
+  return packages.some((p) => requirementName(p) === name) ? "index" : "path";
+}
+
+export function isInstalled(harness: Pick<HarnessDefinition, "name" | "version" | "install">): boolean {
+  return installSource(harness) === "none" || existsSync(join(envFor(harness).dir, MARKER));
 }
 
 type Version = [number, number];
@@ -95,14 +115,34 @@ export type InstallResult =
 export interface InstallOptions {
   onLine?: (line: string) => void;
   force?: boolean;
+  /** A source directory or wheel of the harness's distribution, installed with its packages. */
+  from?: string;
 }
 
 export async function installHarness(harness: HarnessDefinition, opts: InstallOptions = {}): Promise<InstallResult> {
   const env = envFor(harness);
   const say = opts.onLine ?? (() => {});
-  if (!opts.force && isInstalled(harness)) {
+  const source = installSource(harness);
+  if (source === "none") {
+    if (opts.from !== undefined) return { kind: "failed", reason: `${harness.name} ships with hub and installs nothing; --from does not apply` };
+    return { kind: "ok", env, version: harness.version, alreadyInstalled: true };
+  }
+  if (opts.from !== undefined && source === "index") {
+    return { kind: "failed", reason: `${harness.name} is installed from the package index (${harness.install.packages.join(" ")}); --from does not apply` };
+  }
+  const from = opts.from !== undefined ? resolve(opts.from) : undefined;
+  if (from !== undefined && !existsSync(from)) return { kind: "failed", reason: `--from ${opts.from}: no such file or directory` };
+  if (!opts.force && from === undefined && isInstalled(harness)) {
     const version = await installedVersion(harness);
     if (version.kind === "ok") return { kind: "ok", env, version: version.version, alreadyInstalled: true };
+  }
+  if (source === "path" && from === undefined) {
+    return {
+      kind: "failed",
+      reason:
+        `${harness.install.distribution} is on no package index: install ${harness.name} from its source directory or a wheel ` +
+        `with \`hub harness install ${harness.name} --from <path>\` (pinned version ${harness.version})`,
+    };
   }
   rmSync(env.dir, { recursive: true, force: true });
   mkdirSync(env.dir, { recursive: true });
@@ -126,7 +166,7 @@ export async function installHarness(harness: HarnessDefinition, opts: InstallOp
   if (venv.exitCode !== 0) {
     return { kind: "failed", reason: `could not create a Python venv with ${base.python} (exit ${venv.exitCode}); see ${logPath}`, logPath };
   }
-  const args = ["-m", "pip", "install", "--disable-pip-version-check", ...harness.install.packages];
+  const args = ["-m", "pip", "install", "--disable-pip-version-check", ...harness.install.packages, ...(from !== undefined ? [from] : [])];
   if (harness.install.torch) {
     const torch = localCpuTorch();
     if (torch) {
@@ -141,16 +181,17 @@ export async function installHarness(harness: HarnessDefinition, opts: InstallOp
   const pip = await run(env.python, args);
   if (pip.exitCode !== 0) {
     const tail = log.slice(-15).join("\n");
-    return { kind: "failed", reason: `pip install ${harness.install.packages.join(" ")} failed (exit ${pip.exitCode}); last lines:\n${tail}\nfull log: ${logPath}`, logPath };
+    return { kind: "failed", reason: `pip install ${[...harness.install.packages, ...(from !== undefined ? [from] : [])].join(" ")} failed (exit ${pip.exitCode}); last lines:\n${tail}\nfull log: ${logPath}`, logPath };
   }
   const version = await installedVersion(harness);
   if (version.kind === "failed") return { kind: "failed", reason: version.reason, logPath };
-  writeFileSync(join(env.dir, MARKER), `${JSON.stringify({ packages: harness.install.packages, version: version.version, installed_at: new Date().toISOString() }, null, 2)}\n`);
+  writeFileSync(join(env.dir, MARKER), `${JSON.stringify({ packages: harness.install.packages, ...(from !== undefined ? { from } : {}), version: version.version, installed_at: new Date().toISOString() }, null, 2)}\n`);
   return { kind: "ok", env, version: version.version, alreadyInstalled: false };
 }
 
 /** The version of the harness's distribution in its env, checked against the pinned one. */
 export async function installedVersion(harness: HarnessDefinition): Promise<{ kind: "ok"; version: string } | { kind: "failed"; reason: string }> {
+  if (installSource(harness) === "none") return { kind: "ok", version: harness.version };
   const env = envFor(harness);
   const r = await execa(env.python, ["-c", "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))", harness.install.distribution], { reject: false });
   if (r.exitCode !== 0) return { kind: "failed", reason: `${harness.install.distribution} is not installed in ${env.dir}: ${String(r.stderr).split("\n").pop()}` };
@@ -158,7 +199,7 @@ export async function installedVersion(harness: HarnessDefinition): Promise<{ ki
   if (version !== harness.version) {
     return {
       kind: "failed",
-      reason: `${harness.name} ${version} is installed in ${env.dir}, but this hub was written for ${harness.version}; run \`hub harness install ${harness.name} --force\``,
+      reason: `${harness.name} ${version} is installed in ${env.dir}, but this hub was written for ${harness.version}; run \`hub harness install ${harness.name} ${installSource(harness) === "path" ? `--from <${harness.name} ${harness.version} source or wheel>` : "--force"}\``,
     };
   }
   return { kind: "ok", version };
@@ -176,7 +217,7 @@ export function harnessEnv(env: PythonEnv): Record<string, string> {
   };
 }
 
-export function readMarker(harness: HarnessDefinition): { version?: string } | undefined {
+export function readMarker(harness: HarnessDefinition): { version?: string; from?: string } | undefined {
   const p = join(envFor(harness).dir, MARKER);
   return existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : undefined;
 }

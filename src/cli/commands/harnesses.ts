@@ -2,7 +2,14 @@ import type { Command } from "commander";
 import { ALL_FEATURES } from "../../harness/features.ts";
 import { allHarnesses, getHarness } from "../../harness/registry.ts";
 import { renderTable } from "../../report/table.ts";
-import { envFor, installHarness, isInstalled } from "../../runtime/python.ts";
+import { envFor, installHarness, installSource, isInstalled } from "../../runtime/python.ts";
+import type { HarnessDefinition } from "../../harness/contract.ts";
+
+function installState(h: HarnessDefinition): string {
+  if (installSource(h) === "none") return "yes (ships with hub)";
+  if (isInstalled(h)) return `yes (${envFor(h).dir})`;
+  return installSource(h) === "path" ? "no (install with --from <source or wheel>)" : "no";
+}
 
 export function registerHarnessCommands(program: Command): void {
   program
@@ -20,7 +27,7 @@ export function registerHarnessCommands(program: Command): void {
       console.log(
         renderTable(
           ["harness", "version", "installed", "description"],
-          hs.map((h) => [h.name, h.version, isInstalled(h) ? `yes (${envFor(h).dir})` : "no", h.description]),
+          hs.map((h) => [h.name, h.version, installState(h), h.description]),
         ),
       );
       console.log("");
@@ -32,9 +39,10 @@ export function registerHarnessCommands(program: Command): void {
     .command("install <name>")
     .description("Create the harness's Python environment ahead of time (otherwise `hub run` does it on first use)")
     .option("--force", "reinstall even when installed")
-    .action(async (name: string, o: { force?: boolean }) => {
+    .option("--from <path>", "install the harness from this source directory or wheel (for a harness on no package index, e.g. fmperf)")
+    .action(async (name: string, o: { force?: boolean; from?: string }) => {
       const h = getHarness(name);
-      const r = await installHarness(h, { force: Boolean(o.force), onLine: (l) => process.stderr.write(`  ${l}\n`) });
+      const r = await installHarness(h, { force: Boolean(o.force), ...(o.from !== undefined ? { from: o.from } : {}), onLine: (l) => process.stderr.write(`  ${l}\n`) });
       if (r.kind === "failed") {
         process.stderr.write(`hub: installing ${name} failed: ${r.reason}\n`);
         process.exitCode = 1;
