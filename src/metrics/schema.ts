@@ -70,6 +70,65 @@ export const Stage = z.strictObject({
   notes: z.array(z.string()).describe("Warnings about this stage (lossy mappings, approximations)"),
 });
 
+const seconds = z.number().nonnegative().nullable();
+const gib = z.number().nonnegative().nullable();
+const sourceLine = z.strictObject({ line: z.number().int().positive().describe("1-based line number in the log"), text: z.string() });
+
+export const StartupPhase = z
+  .strictObject({
+    name: z.string().describe("platform_detection, imports, model_info, worker_init, model_loading, torch_compile, cuda_graph_capture, api_server_start"),
+    title: z.string(),
+    found: z.boolean().describe("false: the log has no line that starts or ends this phase; its numbers are null, never 0"),
+    start_offset_s: z.number().nullable().describe("From the log's first timestamped line to the phase's first line, in seconds"),
+    duration_s: seconds.describe("From the phase's first line to its last, by the log's own timestamps (vLLM prints whole seconds)"),
+    reported_s: seconds.describe("The duration the log itself states for the phase (e.g. 'Model loading took ... seconds'), when it states one"),
+    source: z.array(sourceLine).describe("The log lines that start and end the phase"),
+    note: z.string().optional(),
+  })
+  .describe("One phase of the server's start-up, read from its log");
+
+export const Startup = z
+  .strictObject({
+    log: z
+      .strictObject({
+        path: z.string().nullable(),
+        lines: z.number().int().nonnegative(),
+        timestamped_lines: z.number().int().nonnegative(),
+        first_timestamp: z.string().nullable().describe("The first timestamp as the log prints it (vLLM: MM-DD hh:mm:ss, local time, no year)"),
+      })
+      .nullable()
+      .describe("The server log the phases were read from; null when there was none"),
+    server: z.strictObject({ engine: z.string().nullable(), version: z.string().nullable(), model: z.string().nullable() }),
+    ready: z
+      .strictObject({
+        health_s: seconds.describe("From the first probe until GET /health answered 200"),
+        models_s: seconds.describe("From the first probe until GET /v1/models answered 200"),
+        already_up: z.boolean().describe("Both answered the first probe: the server had started before the probe, so these times are not its start-up"),
+      })
+      .nullable()
+      .describe("When the server's endpoints answered, measured by polling them; null when not probed"),
+    total_s: seconds.describe("From the log's first timestamped line to the API server's start-up complete line"),
+    phases: z.array(StartupPhase),
+    model_loading: z
+      .strictObject({ gib, seconds, source: sourceLine })
+      .nullable()
+      .describe("The log's 'Model loading took X GiB and Y seconds' figures"),
+    sleep_wake: z
+      .array(
+        z.strictObject({
+          type: z.enum(["sleep", "wake"]),
+          seconds: z.number().nonnegative().describe("As the log states it"),
+          offset_s: z.number().nullable().describe("From the log's first timestamped line"),
+          freed_gib: gib,
+          in_use_gib: gib,
+          source: sourceLine,
+        }),
+      )
+      .describe("Sleep-mode transitions the log records"),
+    notes: z.array(z.string()),
+  })
+  .describe("The target server's start-up (harnesses that measure it, e.g. nop); absent otherwise");
+
 export const Metrics = z
   .strictObject({
     schema_version: z.literal(METRICS_SCHEMA_VERSION),
@@ -85,6 +144,7 @@ export const Metrics = z
       exit_code: z.number().int().nullable(),
     }),
     stages: z.array(Stage),
+    startup: Startup.optional(),
   })
   .describe("hub unified metrics (docs/metrics.md)");
 
@@ -94,3 +154,5 @@ export type LoadPoint = z.infer<typeof LoadPoint>;
 export type Stage = z.infer<typeof Stage>;
 export type Metrics = z.infer<typeof Metrics>;
 export type LatencyKey = keyof Stage["latency"];
+export type Startup = z.infer<typeof Startup>;
+export type StartupPhase = z.infer<typeof StartupPhase>;
