@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { getHarness } from "../../harness/registry.ts";
 import { renderTable } from "../../report/table.ts";
-import { buildHarnessImage, formatBytes } from "../../runtime/docker/build.ts";
+import { buildHarnessImage, formatBytes, imageSource, unbuildable } from "../../runtime/docker/build.ts";
 import { gc } from "../../runtime/docker/gc.ts";
 
 /**
@@ -13,11 +13,16 @@ export function registerDockerCommands(program: Command): void {
   harness
     .command("build <name>")
     .description("Build the harness's Docker image for `hub run --runtime docker` (otherwise the first such run builds it)")
-    .option("--base-image <ref>", "image to build FROM; default $HUB_DOCKER_BASE_IMAGE, else the Dockerfile's (python:3.11-slim)")
+    .option("--base-image <ref>", "image to build FROM; default $HUB_DOCKER_BASE_IMAGE, else python:3.12-slim (or the harness's minimum Python)")
     .option("--no-cache", "rebuild every layer")
     .option("-q, --quiet", "print only the result")
     .action(async (name: string, o: { baseImage?: string; cache: boolean; quiet?: boolean }) => {
       const h = getHarness(name);
+      if (imageSource(h) === "none") {
+        // Nothing to build, and nothing wrong: scripts that build every harness's image go on.
+        console.log(`no image for ${h.name}: ${unbuildable(h)}`);
+        return;
+      }
       const r = await buildHarnessImage(h, {
         ...(o.baseImage ? { baseImage: o.baseImage } : {}),
         noCache: !o.cache,

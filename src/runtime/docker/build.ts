@@ -21,12 +21,50 @@ export function dockerfileDir(harness: Pick<HarnessDefinition, "name">): string 
   return existsSync(join(own, "Dockerfile")) ? own : GENERIC_DOCKERFILE_DIR;
 }
 
+/** PEP 503 name of a pip requirement: "Foo_Bar[x]>=1" gives "foo-bar". */
+const requirementName = (req: string) => (/^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(req)?.[1] ?? "").toLowerCase().replace(/[-_.]+/g, "-");
+
+/**
+ * What an image can be built from: "index" when a requirement names the harness's distribution
+ * (pip gets it in the build), "path" when none does (the harness is on no index), "none" when there
+ * are no packages at all (the harness ships with hub and needs no Python environment).
+ */
+export function imageSource(harness: Pick<HarnessDefinition, "install">): "index" | "path" | "none" {
+  const { packages, distribution } = harness.install;
+  if (packages.length === 0) return "none";
+  return packages.some((p) => requirementName(p) === requirementName(distribution)) ? "index" : "path";
+}
+
+/** Why the docker runtime cannot build an image for the harness, if it cannot. */
+export function unbuildable(harness: HarnessDefinition): string | undefined {
+  switch (imageSource(harness)) {
+    case "none":
+      return `${harness.name} ships with hub and installs no Python package: it runs with --runtime local only`;
+    case "path":
+      return `${harness.install.distribution} is on no package index, so hub cannot build its image; run ${harness.name} with --runtime local (\`hub harness install ${harness.name} --from <path>\`), or give --image`;
+    case "index":
+      return undefined;
+  }
+}
+
+/** The harness's minimum Python (install.python), 3.10 when it names none. */
+const pythonMin = (harness: HarnessDefinition) => harness.install.python ?? "3.10";
+
+/** The upstream base when none is named: python:3.12-slim, or the harness's minimum if newer. */
+export function upstreamBaseImage(harness: HarnessDefinition): string {
+  const [major = 3, minor = 0] = pythonMin(harness).split(".").map(Number);
+  return `python:${major > 3 || minor > 12 ? `${major}.${minor}` : "3.12"}-slim`;
+}
+
 /** Build args from the harness's install spec. One requirement a line (pip -r), never a shell word. */
 export function buildArgs(harness: HarnessDefinition, baseImage?: string): Record<string, string> {
   return {
     ...(baseImage ? { BASE_IMAGE: baseImage } : {}),
+    PYTHON_MIN: pythonMin(harness),
     TORCH: harness.install.torch ? "torch" : "",
     PACKAGES: harness.install.packages.join("\n"),
+    // Requirements pip installs with --no-deps after PACKAGES (install.noDeps).
+    NO_DEPS: ((harness.install as { noDeps?: string[] }).noDeps ?? []).join("\n"),
     DISTRIBUTION: harness.install.distribution,
     VERSION: harness.version,
   };
@@ -43,9 +81,9 @@ export function buildHash(harness: HarnessDefinition): string {
   return createHash("sha256").update(dockerfile).update(JSON.stringify(args)).digest("hex").slice(0, 16);
 }
 
-/** The base image a build uses when none is named: $HUB_DOCKER_BASE_IMAGE, else the Dockerfile's default. */
-export function defaultBaseImage(): string | undefined {
-  return process.env.HUB_DOCKER_BASE_IMAGE || undefined;
+/** The base image a build uses when none is named: $HUB_DOCKER_BASE_IMAGE, else an upstream Python image. */
+export function defaultBaseImage(harness: HarnessDefinition): string {
+  return process.env.HUB_DOCKER_BASE_IMAGE || upstreamBaseImage(harness);
 }
 
 export interface BuildOptions {
@@ -61,7 +99,9 @@ export type BuildResult =
 
 /** Builds the harness image with BuildKit (host networking, so pip reaches the index the host reaches). */
 export async function buildHarnessImage(harness: HarnessDefinition, opts: BuildOptions = {}): Promise<BuildResult> {
-  const baseImage = opts.baseImage ?? defaultBaseImage();
+  const why = unbuildable(harness);
+  if (why) return { kind: "failed", reason: why };
+  const baseImage = opts.baseImage ?? defaultBaseImage(harness);
   return buildImage({
     dir: dockerfileDir(harness),
     tag: imageRef(harness),
@@ -101,6 +141,7 @@ export async function buildImage(b: ImageBuild): Promise<BuildResult> {
     }
   }
   say(`building ${b.tag} from ${dockerfile}${base ? ` FROM ${base}` : ""}`);
+  const previous = await docker.getImage(b.tag).inspect().then((i) => i.Id, () => undefined);
 
   const files = readdirSync(b.dir).filter((f) => statSync(join(b.dir, f)).isFile());
   const progress = new BuildProgress(say);
@@ -145,6 +186,11 @@ export async function buildImage(b: ImageBuild): Promise<BuildResult> {
     info = await docker.getImage(b.tag).inspect();
   } catch (e) {
     return { kind: "failed", reason: `the build of ${b.tag} ended without an image (${shortError(e)})` };
+  }
+  if (previous && previous !== info.Id) {
+    // The image the tag named before is now untagged: gigabytes for a harness with torch. It
+    // stays if a container or another tag still uses it.
+    await docker.getImage(previous).remove().then(() => say(`removed the previous ${b.tag} (${previous.slice(7, 19)})`), () => {});
   }
   return { kind: "ok", image: b.tag, imageId: info.Id, sizeBytes: info.Size, durationMs: performance.now() - started };
 }

@@ -81,7 +81,9 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Runtime
         "docker", "run", "--rm", "--init", "--network", "host",
         "-v", `<run>/native:${CONTAINER_RESULTS_DIR}`,
         "-v", `<tokenizer>:${CONTAINER_TOKENIZER_DIR}:ro`,
-        "-w", CONTAINER_RESULTS_DIR, "--entrypoint", "",
+        "-w", CONTAINER_RESULTS_DIR,
+        // A user's image may have an entrypoint; argv[0] is the harness executable.
+        ...(options.image ? ["--entrypoint="] : []),
         imageFor(harness),
         ...invocation.argv,
       ];

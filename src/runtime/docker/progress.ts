@@ -199,7 +199,7 @@ export class BuildProgress {
       if (known.error && !this.failure) {
         this.flushPartial(v.digest);
         this.failure = { step: known.name, message: known.error, output: [...(this.output.get(v.digest)?.lines ?? [])] };
-        this.onLine(`ERROR ${known.name}: ${known.error}`);
+        this.onLine(`ERROR ${shortStep(known.name)}: ${shortMessage(known.error)}`);
       } else if (!known.done && known.completed !== undefined && !known.error) {
         known.done = true;
         this.flushPartial(v.digest);
@@ -232,9 +232,19 @@ export class BuildProgress {
   }
 }
 
+/** A long step (a RUN with a script) cut to its start. */
+const shortStep = (step: string) => {
+  const flat = step.replace(/\s+/g, " ");
+  return flat.length > 120 ? `${flat.slice(0, 117)}...` : flat;
+};
+
+/** BuildKit repeats the whole command in its error; the exit code is what is new. */
+const shortMessage = (message: string) =>
+  message.replace(/^(?:executor failed running \[[\s\S]*\]|process "[\s\S]*" did not complete successfully): (exit code: \d+)$/, "$1");
+
 /** The failure as the user sees it: which step, why, and what it printed last. */
 export function describeFailure(f: BuildFailure): string {
-  const lines = [f.step ? `step ${f.step} failed: ${f.message}` : f.message];
+  const lines = [f.step ? `step ${shortStep(f.step)} failed: ${shortMessage(f.message)}` : shortMessage(f.message)];
   if (f.output.length) lines.push("its last output:", ...f.output.slice(-25).map((l) => `  ${l}`));
   return lines.join("\n");
 }
