@@ -16,37 +16,34 @@ import { Metrics } from "../../src/metrics/schema.ts";
 import { runBenchmark } from "../../src/run/run.ts";
 import { buildImage } from "../../src/runtime/docker/build.ts";
 import { runContainer, type ContainerRunOptions } from "../../src/runtime/docker/container.ts";
-import { connect, engineAvailable, LABELS } from "../../src/runtime/docker/engine.ts";
+import { connect, LABELS } from "../../src/runtime/docker/engine.ts";
 import { gc } from "../../src/runtime/docker/gc.ts";
 import { createDockerRuntime, withImage } from "../../src/runtime/docker/index.ts";
 import { localRuntime } from "../../src/runtime/local.ts";
 import { startSimulator, type Simulator } from "../../src/sim/index.ts";
+import { acquireDockerTestLock, dockerSuite } from "../fixtures/docker/suite.ts";
 import { fakeHarness } from "../fixtures/harness/fake.ts";
 import { execa } from "execa";
 import { HUB, hub } from "../e2e/helpers.ts";
 
 const FAKE_DIR = fileURLToPath(new URL("../fixtures/docker/fake-harness/", import.meta.url));
 const FAKE_IMAGE = "hub-test/fake-harness:1";
-const IN_CI = process.env.CI === "true" || process.env.CI === "1";
+const { skip, title } = await dockerSuite("docker runtime against a real engine");
 
-const engine = await engineAvailable();
-const skip = !engine.ok && !IN_CI;
-if (skip) console.warn(`docker runtime tests skipped: ${!engine.ok ? engine.reason : ""}`);
-
-/** The base image the test images build FROM: $HUB_DOCKER_BASE_IMAGE, the local hub-base, else the Dockerfile's default. */
+/** The base image the test images build FROM: $HUB_DOCKER_BASE_IMAGE, a local hub-base, else the Dockerfile's default. */
 async function testBaseImage(docker: Docker): Promise<string | undefined> {
   if (process.env.HUB_DOCKER_BASE_IMAGE) return process.env.HUB_DOCKER_BASE_IMAGE;
-  return docker
-    .getImage("hub-base:bookworm")
-    .inspect()
-    .then(() => "hub-base:bookworm")
-    .catch(() => undefined);
+  for (const ref of ["hub-base:trixie", "hub-base:bookworm"]) {
+    if (await docker.getImage(ref).inspect().then(() => true, () => false)) return ref;
+  }
+  return undefined;
 }
 
 const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `hub-docker-${name}-`));
 
-describe.skipIf(skip)(`docker runtime against a real engine${skip ? ` (skipped: ${!engine.ok ? engine.reason : ""})` : ""}`, () => {
+describe.skipIf(skip)(title, () => {
   let docker: Docker;
+  let release = () => {};
   let base: string | undefined;
   const runId = `test-${process.pid}-${Date.now()}`;
 
@@ -68,6 +65,7 @@ describe.skipIf(skip)(`docker runtime against a real engine${skip ? ` (skipped: 
   };
 
   beforeAll(async () => {
+    release = await acquireDockerTestLock();
     // In CI this is where a missing engine fails, with the reason.
     docker = await connect();
     base = await testBaseImage(docker);
@@ -76,11 +74,15 @@ describe.skipIf(skip)(`docker runtime against a real engine${skip ? ` (skipped: 
   });
 
   afterAll(async () => {
-    if (!docker) return;
-    // Nothing of this file may be left behind, whatever failed.
-    const left = await ours();
-    await gc({ all: true, runId });
-    expect(left.map((c) => c.Names)).toEqual([]);
+    try {
+      if (!docker) return;
+      // Nothing of this file may be left behind, whatever failed.
+      const left = await ours();
+      await gc({ all: true, runId });
+      expect(left.map((c) => c.Names)).toEqual([]);
+    } finally {
+      release();
+    }
   });
 
   it("builds an image with BuildKit, showing each step, and labels it with its base", async () => {
@@ -98,7 +100,7 @@ describe.skipIf(skip)(`docker runtime against a real engine${skip ? ` (skipped: 
     const r = await buildImage({ dir, tag: "hub-test/bad-build:1" });
     expect(r.kind).toBe("failed");
     if (r.kind !== "failed") return;
-    expect(r.reason).toContain("exit 7");
+    expect(r.reason).toContain("exit code: 7");
     expect(r.reason).toMatch(/step .*RUN echo preparing/);
     expect(r.reason).toContain("step-output-marker");
   });
@@ -134,11 +136,15 @@ describe.skipIf(skip)(`docker runtime against a real engine${skip ? ` (skipped: 
   it("labels its container with the run id, harness and owning process while it runs", async () => {
     let id = "";
     const pending = run(["sleep", "2"], { onCreated: (c) => (id = c) });
-    await waitFor(async () => (await ours()).length === 1);
-    const [c] = await ours();
-    expect(c!.Id).toBe(id);
-    expect(c!.Labels).toMatchObject({ [LABELS.runId]: runId, [LABELS.harness]: "fake", [LABELS.pid]: String(process.pid) });
-    expect((await pending).result.kind).toBe("ok");
+    try {
+      await waitFor(async () => (await ours()).length === 1);
+      const [c] = await ours();
+      expect(c!.Id).toBe(id);
+      expect(c!.Labels).toMatchObject({ [LABELS.runId]: runId, [LABELS.harness]: "fake", [LABELS.pid]: String(process.pid) });
+    } finally {
+      // Even when an expectation failed: the next test must not see this container.
+      expect((await pending).result.kind).toBe("ok");
+    }
     expect(await ours()).toEqual([]);
   });
 
