@@ -26,6 +26,8 @@ export interface Alignment {
   receive_ms: Summary;
   /** Harness end − server end, ms, per request. */
   end_ms: Summary;
+  /** Harness TTFT − server TTFT of the same request (= send + receive), ms. */
+  ttft_diff_ms: Summary;
 }
 
 function median(xs: readonly number[]): number {
@@ -100,10 +102,12 @@ export function alignToTrace(records: readonly RequestRecord[], trace: readonly 
   const send: number[] = [];
   const receive: number[] = [];
   const end: number[] = [];
+  const diff: number[] = [];
   for (const [h, t] of pairs) {
+    diff.push((h.first_token_s - h.start_s - (t.first_token_s - t.received_s)) * 1000);
     send.push((t.received_s - (h.start_s - offset)) * 1000);
     receive.push((h.first_token_s - offset - t.first_token_s) * 1000);
     if (h.end_s !== undefined) end.push((h.end_s - offset - t.end_s) * 1000);
   }
-  return { matched: pairs.length, clock_offset_s: offset, send_ms: summarize(send), receive_ms: summarize(receive), end_ms: summarize(end) };
+  return { matched: pairs.length, clock_offset_s: offset, send_ms: summarize(send), receive_ms: summarize(receive), end_ms: summarize(end), ttft_diff_ms: summarize(diff) };
 }

@@ -181,14 +181,14 @@ async function calibrateOne(
         run.nominal = nominalFor(setting, trace);
         run.measured = observationFromStage(stage);
         run.errors = compareObservations(run.measured, run.truth);
-        run.checks = checksFor(run.measured, run.truth, setting, tolerance);
-        run.notes.push(...notesFor(run));
         // The converter again, for the per-request records metrics.json does not keep.
         const converted = await harness.converter.convert(join(runDir, "native"), { profile: profileDoc, ...(run.version ? { harnessVersion: run.version } : {}) });
         const records = converted.kind === "ok" ? converted.stages[0]?.records : undefined;
         const aligned = records ? alignToTrace(records, trace) : "the converter gave no per-request records";
-        if (typeof aligned === "string") run.notes.push(`TTFT not split into send and receive: ${aligned}`);
+        if (typeof aligned === "string") run.notes.push(`requests not matched to the trace, so TTFT is not split into send and receive: ${aligned}`);
         else run.ttft_split = aligned;
+        run.checks = checksFor(run.measured, run.truth, setting, tolerance, run.ttft_split);
+        run.notes.push(...notesFor(run));
       }
     }
   } catch (e) {

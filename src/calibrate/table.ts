@@ -56,7 +56,9 @@ function checksText(checks: readonly Check[]): string {
     .map(([metric, cs]) => {
       const parts = cs.map((c) => {
         const abs = c.value !== null && c.expected !== null ? c.value - c.expected : null;
-        return `${ms(abs)} (${pct(c.rel)}) vs ${c.against}${c.ok ? "" : ` OVER ${pct(c.tolerance, 0).replace("+", "")}`}`;
+        const over = c.ok ? "" : ` OVER ${pct(c.tolerance, 0).replace("+", "")}`;
+        if (c.against === "paired") return `${ms(c.value)} (${pct(c.rel)}) per request, paired with the trace${over}`;
+        return `${ms(abs)} (${pct(c.rel)}) vs ${c.against}${over}`;
       });
       return `${LABEL_SHORT[metric] ?? metric} ${parts.join(", ")}`;
     })
@@ -70,7 +72,10 @@ function summaryLines(run: CalibrationRun): string[] {
   if (run.checks) lines.push(`    ${checksText(run.checks)}`);
   if (run.ttft_split) {
     const a = run.ttft_split;
-    lines.push(`    TTFT difference per request, p50: send ${ms(a.send_ms.p50)} (harness start to server receipt), receive ${ms(a.receive_ms.p50)} (server first token to harness); ${a.matched} requests matched`);
+    lines.push(
+      `    TTFT harness - server, per request (${a.matched} matched): p50 ${ms(a.ttft_diff_ms.p50)}, max ${ms(a.ttft_diff_ms.max)}; ` +
+        `of it send p50 ${ms(a.send_ms.p50)} (harness start to server receipt), receive p50 ${ms(a.receive_ms.p50)} (server first token to harness)`,
+    );
   }
   if (run.measured && run.truth) {
     const tps = errorOf("output_tokens_per_s", run.measured.output_tokens_per_s, run.truth.output_tokens_per_s);
@@ -92,7 +97,8 @@ export function renderCalibration(r: CalibrationResult): string {
   const anyNative = r.settings.some((s) => s.runs.some((run) => run.measured && LATENCY_KEYS.some((k) => run.measured!.latency[k].provenance?.source === "native")));
   const foot = [
     `profile ${r.profile.name}${r.profile.overrides.length ? ` (${r.profile.overrides.join(" ")})` : ""}; set = the simulator's latency model, trace = its ground truth for that run, err = harness vs trace.`,
-    `checks: TTFT p50 and ITL p50 within ${pct(r.tolerance, 0).replace("+", "")} of the trace (and of the set latency when there is no jitter); tok/s and counts: harness vs trace.`,
+    `checks: TTFT p50 and ITL p50 within ${pct(r.tolerance, 0).replace("+", "")} of the trace's, and of the set latency without jitter; with jitter, TTFT per request paired with the trace's record of it.`,
+    "tok/s and counts: harness vs trace.",
   ];
   if (anyNative) foot.push("* the harness's own aggregate (provenance native), not recomputed from per-request data");
   return [blocks.join("\n\n"), foot.join("\n"), `calibration ${r.ok ? "passed" : "FAILED"}; results in ${r.out_dir}`].join("\n\n");

@@ -7,6 +7,7 @@ import { nominalFor, observationFromStage, truthFromTrace, type Observation } fr
 import type { CalibrationResult } from "../../src/calibrate/types.ts";
 import { computeStage } from "../../src/metrics/compute.ts";
 import type { RequestRecord } from "../../src/metrics/records.ts";
+import { emptySummary } from "../../src/metrics/stats.ts";
 import { UserError } from "../../src/errors.ts";
 import { loadProfile } from "../../src/profile/load.ts";
 import type { TraceRecord } from "../../src/sim/index.ts";
@@ -136,6 +137,19 @@ describe("errors and checks", () => {
     expect(checksFor(shifted(50, 10), truth, jitter, 0.1).map((c) => c.against)).toEqual(["trace", "trace"]);
   });
 
+  it("with jitter and matched requests, TTFT is checked per request against the server's record of it", () => {
+    const jitter = calibrationSettings({ ttftMs: 50, itlMs: 10 })[1]!;
+    const split = (p50: number) => ({ matched: 10, clock_offset_s: 0, send_ms: emptySummary(), receive_ms: emptySummary(), end_ms: emptySummary(), ttft_diff_ms: { ...emptySummary(), p50 } });
+    // The distribution p50 is off by 20% (slow requests crossing the median), the paired median by 2%.
+    const [ttft, itl] = checksFor(shifted(60, 10), truth, jitter, 0.1, split(1));
+    expect(ttft).toMatchObject({ metric: "ttft_ms.p50", against: "paired", value: 1, expected: 0, ok: true });
+    expect(ttft!.rel).toBeCloseTo(0.02, 9);
+    expect(itl).toMatchObject({ against: "trace", ok: true });
+    expect(checksFor(shifted(50, 10), truth, jitter, 0.1, split(6))[0]).toMatchObject({ against: "paired", ok: false });
+    // Without jitter the paired difference is not needed: the p50s are exact.
+    expect(checksFor(shifted(50, 10), truth, steady, 0.1, split(6)).map((c) => c.against)).toEqual(["trace", "set", "trace", "set"]);
+  });
+
   it("compares every latency at mean/p50/p90/p99, throughput and counts", () => {
     const metrics = compareObservations(truth, truth).map((e) => e.metric);
     expect(metrics).toContain("ttft_ms.p50");
@@ -236,9 +250,10 @@ describe("splitting the TTFT difference into send and receive", () => {
     // The first request's first token came 2 ms late; the rest on time (the 0.1 ms is in the offset).
     expect(a.receive_ms.max).toBeCloseTo(2, 6);
     expect(a.receive_ms.p50).toBeCloseTo(0, 6);
-    // send + receive = harness TTFT - server TTFT.
-    const ttftH = (records[0]!.first_token_s! - records[0]!.start_s) * 1000;
-    expect(ttftH - 50).toBeCloseTo(a.send_ms.max! - 2 + a.receive_ms.max! - 0, 0);
+    // Per request, harness TTFT - server TTFT = send + receive: 5.1 + 2, 7.1 + 0, 3.1 + 0.
+    expect(a.ttft_diff_ms.min).toBeCloseTo(3.1, 6);
+    expect(a.ttft_diff_ms.p50).toBeCloseTo(7.1, 6);
+    expect(a.ttft_diff_ms.max).toBeCloseTo(7.1, 6);
   });
 
   it("a harness that left out the first request (warm-up) is matched to the right ones", () => {

@@ -72,7 +72,10 @@ describe("calibrate with a fake harness", () => {
     expect(Math.abs(bad.errors!.find((e) => e.metric === "e2e_ms.p50")!.rel!)).toBeLessThan(0.3);
 
     expect(jitter!.setting).toMatchObject({ ttftJitterMs: 20, itlJitterMs: 0, seed: 5 });
-    expect(jitter!.runs[0]!.checks!.map((c) => c.against)).toEqual(["trace", "trace"]);
+    // With jitter, TTFT is checked per request, paired with the trace; the fake's requests all match.
+    expect(jitter!.runs[0]!.checks!.map((c) => c.against)).toEqual(["paired", "trace"]);
+    expect(jitter!.runs[0]!.ttft_split!.matched).toBe(4);
+    expect(jitter!.runs[1]!.ttft_split!.ttft_diff_ms.p50!).toBeGreaterThan(95);
     expect(jitter!.runs[0]!.ok).toBe(true);
     expect(jitter!.runs[1]!.ok).toBe(false);
     expect(result.ok).toBe(false);
