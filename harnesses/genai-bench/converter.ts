@@ -215,6 +215,12 @@ export const genaiBenchConverter: Converter = {
       const notes = [
         "genai-bench records no clock times: each request is placed at 0 with its first token at ttft and its end (and last token) at e2e_latency; throughputs are divided by genai-bench's run_duration",
       ];
+      // genai-bench sets tpot to null when a request's tokens after the first came within 1 ms
+      // (a client that fell behind and read them all at once) and leaves it out of its TPOT.
+      const droppedTpot = run.individual_request_metrics.filter((x) => (x.error_code === null || x.error_code === undefined) && x.tpot === null && (x.num_output_tokens ?? 0) > 1).length;
+      if (droppedTpot > 0) {
+        notes.push(`${droppedTpot} requests got all tokens after the first within 1 ms (read late, at once); genai-bench leaves them out of its tpot, hub keeps them`);
+      }
       const totals = run.aggregated_metrics;
       const failedCount = records.filter((x) => x.status === "failed").length;
       if (records.length !== totals.num_requests || failedCount !== totals.num_error_requests) {
