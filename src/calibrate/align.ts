@@ -6,19 +6,21 @@
  *   receive = harness recorded the first token − server handed it to the socket,
  * so harness TTFT − server TTFT = send + receive, request by request.
  *
- * Harness clocks differ (guidellm: epoch seconds; inference-perf: perf_counter, any origin), so
- * the offset between the harness's clock and the server's is estimated as the smallest
- * token-arrival difference over all matched tokens: the fastest of thousands of token deliveries
- * on loopback takes well under a millisecond, so receive delays are exact to about that.
+ * Harness clocks differ. A harness stamping epoch time (guidellm) on the same machine shares the
+ * trace's clock (the simulator keeps its trace on the wall clock), so the offset is 0. Otherwise
+ * (inference-perf, vLLM: perf_counter, any origin) the offset is estimated per request as the
+ * smallest difference between a token's arrival and its sending, and then the median over
+ * requests: the fastest of a request's 128 token deliveries on loopback takes well under a
+ * millisecond, and the median is immune to the odd request matched to its near twin.
  */
 import type { RequestRecord } from "../metrics/records.ts";
-import { summarize, type Summary } from "../metrics/stats.ts";
+import { percentile, summarize, type Summary } from "../metrics/stats.ts";
 import type { TraceRecord } from "../sim/index.ts";
 
 export interface Alignment {
   /** Harness requests matched to a trace record. */
   matched: number;
-  /** Harness clock minus server clock, in s (about 0 for a harness stamping epoch time). */
+  /** Harness clock minus server clock, in s: 0 for a harness stamping epoch time, else estimated. */
   clock_offset_s: number;
   /** Server receipt − harness start, ms, per request. */
   send_ms: Summary;
@@ -26,8 +28,14 @@ export interface Alignment {
   receive_ms: Summary;
   /** Harness end − server end, ms, per request. */
   end_ms: Summary;
-  /** Harness TTFT − server TTFT of the same request (= send + receive), ms. */
+  /** Harness TTFT − server TTFT of the same request (= send + receive), ms; needs no clock offset. */
   ttft_diff_ms: Summary;
+  /**
+   * False when the split contradicts itself (requests received before they were sent, beyond
+   * timer noise): the estimated clock offset is off, so send and receive are not to be read, only
+   * their sum ttft_diff_ms, which needs no offset.
+   */
+  split_consistent: boolean;
 }
 
 function median(xs: readonly number[]): number {
@@ -98,7 +106,9 @@ export function alignToTrace(records: readonly RequestRecord[], trace: readonly 
     c = median(pairs.map(([h, t]) => minDiff(h, t)));
   }
 
-  const offset = Math.min(...pairs.flatMap(([h, t]) => tokenDiffs(h, t)));
+  // Same wall clock when the harness's times are within a minute of the server's.
+  const gap = median(pairs.map(([h, t]) => h.first_token_s - t.first_token_s));
+  const offset = Math.abs(gap) < 60 ? 0 : median(pairs.map(([h, t]) => minDiff(h, t)));
   const send: number[] = [];
   const receive: number[] = [];
   const end: number[] = [];
@@ -109,5 +119,5 @@ export function alignToTrace(records: readonly RequestRecord[], trace: readonly 
     receive.push((h.first_token_s - offset - t.first_token_s) * 1000);
     if (h.end_s !== undefined) end.push((h.end_s - offset - t.end_s) * 1000);
   }
-  return { matched: pairs.length, clock_offset_s: offset, send_ms: summarize(send), receive_ms: summarize(receive), end_ms: summarize(end), ttft_diff_ms: summarize(diff) };
+  return { matched: pairs.length, clock_offset_s: offset, send_ms: summarize(send), receive_ms: summarize(receive), end_ms: summarize(end), ttft_diff_ms: summarize(diff), split_consistent: percentile(send, 0.05) >= -0.5 };
 }

@@ -72,10 +72,10 @@ function summaryLines(run: CalibrationRun): string[] {
   if (run.checks) lines.push(`    ${checksText(run.checks)}`);
   if (run.ttft_split) {
     const a = run.ttft_split;
-    lines.push(
-      `    TTFT harness - server, per request (${a.matched} matched): p50 ${ms(a.ttft_diff_ms.p50)}, max ${ms(a.ttft_diff_ms.max)}; ` +
-        `of it send p50 ${ms(a.send_ms.p50)} (harness start to server receipt), receive p50 ${ms(a.receive_ms.p50)} (server first token to harness)`,
-    );
+    const split = a.split_consistent
+      ? `of it send p50 ${ms(a.send_ms.p50)} (harness start to server receipt), receive p50 ${ms(a.receive_ms.p50)} (server first token to harness)`
+      : "no token reached the harness promptly, so its clock offset and the send/receive split are unknown";
+    lines.push(`    TTFT harness - server, per request (${a.matched} matched): p50 ${ms(a.ttft_diff_ms.p50)}, max ${ms(a.ttft_diff_ms.max)}; ${split}`);
   }
   if (run.measured && run.truth) {
     const tps = errorOf("output_tokens_per_s", run.measured.output_tokens_per_s, run.truth.output_tokens_per_s);

@@ -139,7 +139,7 @@ describe("errors and checks", () => {
 
   it("with jitter and matched requests, TTFT is checked per request against the server's record of it", () => {
     const jitter = calibrationSettings({ ttftMs: 50, itlMs: 10 })[1]!;
-    const split = (p50: number) => ({ matched: 10, clock_offset_s: 0, send_ms: emptySummary(), receive_ms: emptySummary(), end_ms: emptySummary(), ttft_diff_ms: { ...emptySummary(), p50 } });
+    const split = (p50: number) => ({ matched: 10, clock_offset_s: 0, send_ms: emptySummary(), receive_ms: emptySummary(), end_ms: emptySummary(), ttft_diff_ms: { ...emptySummary(), p50 }, split_consistent: true });
     // The distribution p50 is off by 20% (slow requests crossing the median), the paired median by 2%.
     const [ttft, itl] = checksFor(shifted(60, 10), truth, jitter, 0.1, split(1));
     expect(ttft).toMatchObject({ metric: "ttft_ms.p50", against: "paired", value: 1, expected: 0, ok: true });
@@ -254,6 +254,7 @@ describe("splitting the TTFT difference into send and receive", () => {
     expect(a.ttft_diff_ms.min).toBeCloseTo(3.1, 6);
     expect(a.ttft_diff_ms.p50).toBeCloseTo(7.1, 6);
     expect(a.ttft_diff_ms.max).toBeCloseTo(7.1, 6);
+    expect(a.split_consistent).toBe(true);
   });
 
   it("a harness that left out the first request (warm-up) is matched to the right ones", () => {
@@ -273,6 +274,34 @@ describe("splitting the TTFT difference into send and receive", () => {
     if (typeof a === "string") throw new Error(a);
     expect(a.send_ms.p50).toBeCloseTo(6.5, 6);
     expect(a.receive_ms.p50).toBeCloseTo(0, 6);
+  });
+
+  it("a harness stamping epoch time shares the trace's clock: offset 0, even when every token is late", () => {
+    const epoch = trace.map((t) => {
+      const r = client(t, 1, 5);
+      const shift = (x: number) => x - OFF;
+      return { ...r, start_s: shift(r.start_s), end_s: shift(r.end_s!), first_token_s: shift(r.first_token_s!), last_token_s: shift(r.last_token_s!), token_times_s: r.token_times_s!.map(shift) };
+    });
+    const a = alignToTrace(epoch, trace);
+    if (typeof a === "string") throw new Error(a);
+    expect(a.clock_offset_s).toBe(0);
+    expect(a.send_ms.p50).toBeCloseTo(1, 6);
+    expect(a.receive_ms.p50).toBeCloseTo(5, 6);
+    expect(a.split_consistent).toBe(true);
+  });
+
+  it("an estimated offset that contradicts the sends is flagged; the per-request sum stays right", () => {
+    // Other clock, every token 5 ms late: the offset absorbs the 5 ms (sends +6 ms, receives 0).
+    const late = alignToTrace(trace.map((t) => client(t, 1, 5)), trace);
+    if (typeof late === "string") throw new Error(late);
+    expect(late.ttft_diff_ms.p50).toBeCloseTo(6, 6);
+    expect(late.send_ms.p50).toBeCloseTo(6, 6);
+    expect(late.split_consistent).toBe(true);
+    // Requests that reach the server before the harness says it sent them.
+    const early = alignToTrace(trace.map((t) => client(t, -3, 0)), trace);
+    if (typeof early === "string") throw new Error(early);
+    expect(early.ttft_diff_ms.p50).toBeCloseTo(-3, 6);
+    expect(early.split_consistent).toBe(false);
   });
 
   it("says why when there is nothing to match", () => {
