@@ -13,6 +13,11 @@ export interface PipInstall {
   torch?: boolean;
   /** Oldest Python the packages support, e.g. "3.12"; hub picks an interpreter that satisfies it. */
   python?: string;
+  /**
+   * Requirements installed after `packages` with pip --no-deps: for a distribution whose declared
+   * dependencies cannot all be resolved from the index; `packages` then lists what it needs.
+   */
+  noDeps?: string[];
 }
 
 export interface TranslateContext {

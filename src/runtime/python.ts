@@ -38,10 +38,10 @@ function requirementName(requirement: string): string {
  * - "none": no packages at all: the harness ships with hub and needs no Python environment.
  */
 export function installSource(harness: Pick<HarnessDefinition, "install">): "index" | "path" | "none" {
-  const { packages, distribution } = harness.install;
-  if (packages.length === 0) return "none";
+  const { packages, distribution, noDeps = [] } = harness.install;
+  if (packages.length === 0 && noDeps.length === 0) return "none";
   const name = requirementName(distribution);
-  return packages.some((p) => requirementName(p) === name) ? "index" : "path";
+  return [...packages, ...noDeps].some((p) => requirementName(p) === name) ? "index" : "path";
 }
 
 export function isInstalled(harness: Pick<HarnessDefinition, "name" | "version" | "install">): boolean {
@@ -182,6 +182,15 @@ export async function installHarness(harness: HarnessDefinition, opts: InstallOp
   if (pip.exitCode !== 0) {
     const tail = log.slice(-15).join("\n");
     return { kind: "failed", reason: `pip install ${[...harness.install.packages, ...(from !== undefined ? [from] : [])].join(" ")} failed (exit ${pip.exitCode}); last lines:\n${tail}\nfull log: ${logPath}`, logPath };
+  }
+  // Then what must go in without its declared dependencies (PipInstall.noDeps).
+  const noDeps = harness.install.noDeps ?? [];
+  if (noDeps.length > 0) {
+    const nd = await run(env.python, ["-m", "pip", "install", "--disable-pip-version-check", "--no-deps", ...noDeps]);
+    if (nd.exitCode !== 0) {
+      const tail = log.slice(-15).join("\n");
+      return { kind: "failed", reason: `pip install --no-deps ${noDeps.join(" ")} failed (exit ${nd.exitCode}); last lines:\n${tail}\nfull log: ${logPath}`, logPath };
+    }
   }
   const version = await installedVersion(harness);
   if (version.kind === "failed") return { kind: "failed", reason: version.reason, logPath };
