@@ -163,6 +163,29 @@ describe.skipIf(guidellmSuite.skip)(guidellmSuite.title, () => {
     expect(await containersOfRun(runId)).toEqual([]);
   }, RUN_TIMEOUT_MS);
 
+  it("a second Ctrl-C (hub quits at once) still leaves no container: a detached reaper removes it", async () => {
+    const out = tempOut("docker-quit");
+    const { child, runId } = await startRun(out, ["-o", "load.stages.0.duration_s=30"]);
+    child.kill("SIGINT");
+    await new Promise((r) => setTimeout(r, 200));
+    child.kill("SIGINT");
+    const r = await child;
+    expect(r.exitCode, String(r.stderr)).toBe(130);
+    await waitFor(async () => (await containersOfRun(runId)).length === 0, 20_000);
+  }, RUN_TIMEOUT_MS);
+
+  it("a hub killed outright leaves its container to hub gc, which removes it", async () => {
+    const out = tempOut("docker-crashed");
+    const { child, runId } = await startRun(out, ["-o", "load.stages.0.duration_s=30"]);
+    child.kill("SIGKILL");
+    await child;
+    expect((await containersOfRun(runId)).length).toBe(1);
+    const gc = await hub(["gc", "--run-id", runId]);
+    expect(gc.exitCode, gc.stderr).toBe(0);
+    expect(gc.stdout).toContain("removed");
+    expect(await containersOfRun(runId)).toEqual([]);
+  }, RUN_TIMEOUT_MS);
+
   it("a timed-out run stops and removes its container", async () => {
     const out = tempOut("docker-timeout");
     const started = Date.now();
@@ -209,3 +232,12 @@ describe.skipIf(inferencePerfSuite.skip || !inferencePerf)(`${inferencePerfSuite
     expect(await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.runId}=${run.run_id}`] }) })).toEqual([]);
   });
 });
+
+async function waitFor(cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`condition not met within ${timeoutMs / 1000} s`);
+}

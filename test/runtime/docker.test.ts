@@ -18,7 +18,7 @@ import { buildImage } from "../../src/runtime/docker/build.ts";
 import { runContainer, type ContainerRunOptions } from "../../src/runtime/docker/container.ts";
 import { connect, LABELS } from "../../src/runtime/docker/engine.ts";
 import { gc } from "../../src/runtime/docker/gc.ts";
-import { createDockerRuntime, withImage } from "../../src/runtime/docker/index.ts";
+import { createDockerRuntime, referencedHostFiles, withImage } from "../../src/runtime/docker/index.ts";
 import { localRuntime } from "../../src/runtime/local.ts";
 import { startSimulator, type Simulator } from "../../src/sim/index.ts";
 import { acquireDockerTestLock, dockerSuite } from "../fixtures/docker/suite.ts";
@@ -131,6 +131,26 @@ describe.skipIf(skip)(title, () => {
     expect(result.kind).toBe("ok");
     const env = JSON.parse(seen);
     expect(env).toMatchObject({ cwd: "/results", env: { HUB_TEST_VAR: "hello there" }, tokenizer: ["tokenizer.json"], tokenizer_writable: false });
+  });
+
+  it("mounts host files an invocation names (a prompt file inside a JSON option) read-only at the same path", async () => {
+    const data = join(tempDir("data"), "prompts.jsonl");
+    writeFileSync(data, '{"prompt": "hello"}\n');
+    const dir = tempDir("native");
+    let seen = "";
+    const r = await createDockerRuntime({ image: FAKE_IMAGE }).exec({
+      harness: fakeHarness(),
+      // The path arrives as the fake harness's argument here; a real adapter puts it in JSON.
+      invocation: { argv: ["fake-harness", "cat", data], env: { UNRELATED: JSON.stringify({ kind: "json_file", path: data }) } },
+      nativeDir: dir,
+      tokenizerDir: tempDir("tok"),
+      stdoutLog: join(dir, "stdout.log"),
+      stderrLog: join(dir, "stderr.log"),
+      onLine: (_s, l) => (seen += l),
+    });
+    expect(r.kind).toBe("ok");
+    expect(seen).toBe('{"prompt": "hello"}');
+    expect(referencedHostFiles({ argv: ["x", JSON.stringify({ path: data }), "/etc/hostname", "/v1/completions", "http://127.0.0.1:1/v1"] }, [])).toEqual([data]);
   });
 
   it("labels its container with the run id, harness and owning process while it runs", async () => {

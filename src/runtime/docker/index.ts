@@ -5,8 +5,8 @@
  * networking. dockerode is loaded only when Docker is used.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { readFileSync, statSync } from "node:fs";
+import { basename, dirname, join, normalize } from "node:path";
 import { UserError } from "../../errors.ts";
 import type { HarnessDefinition, Invocation } from "../../harness/contract.ts";
 import type { Runtime } from "../runtime.ts";
@@ -39,6 +39,33 @@ function runIdFor(nativeDir: string): string {
     // Not a hub run directory (tests); the folder name stands in.
   }
   return basename(outDir);
+}
+
+/** Where a host file must not be mounted over the image's own. */
+const SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/proc", "/sys", "/dev", "/run", "/boot", "/opt/hub", "/results", "/tokenizer"];
+
+/**
+ * Host files an invocation names by absolute path (a profile's prompt file, inside a JSON option or
+ * a config file), mounted read-only at the same path so the harness finds them as it would
+ * locally. Only existing regular files outside system directories count; the run's own folders
+ * are mounted already.
+ */
+export function referencedHostFiles(invocation: Invocation, except: readonly string[]): string[] {
+  const texts = [...invocation.argv, ...Object.values(invocation.env ?? {}), ...Object.values(invocation.files ?? {})];
+  const found = new Set<string>();
+  for (const text of texts) {
+    for (const m of text.matchAll(/(?<![\w.:/~-])\/[^\s"'`,;:{}[\]()<>|=]+/g)) {
+      const path = normalize(m[0].replace(/[.)]+$/, ""));
+      if (SYSTEM_DIRS.some((d) => path === d || path.startsWith(`${d}/`))) continue;
+      if (except.some((d) => path === d || path.startsWith(`${d}/`))) continue;
+      try {
+        if (statSync(path).isFile()) found.add(path);
+      } catch {
+        // Not a host path (a URL route, a container path).
+      }
+    }
+  }
+  return [...found].sort();
 }
 
 const containerName = (runId: string) => `hub-${runId.replace(/[^a-zA-Z0-9_.-]/g, "_")}-${randomBytes(3).toString("hex")}`.slice(0, 120);
@@ -98,6 +125,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Runtime
         mounts: [
           { host: req.nativeDir, container: CONTAINER_RESULTS_DIR },
           { host: req.tokenizerDir, container: CONTAINER_TOKENIZER_DIR, ro: true },
+          ...referencedHostFiles(req.invocation, [req.nativeDir, req.tokenizerDir]).map((f) => ({ host: f, container: f, ro: true })),
         ],
         workingDir: CONTAINER_RESULTS_DIR,
         labels: { [LABELS.runId]: runId, [LABELS.harness]: req.harness.name },
