@@ -6,8 +6,9 @@
 #      and BuildKit's pip cache survive between runs on the same machine,
 #   3. builds the local base image hub-base:trixie (Debian minbase + python3 (3.13), venv, pip)
 #      with debootstrap when it is missing: nothing is pulled from a registry,
-#   4. with --build-harnesses, removes containers left by crashed hub runs (`hub gc`) and builds
-#      every harness image FROM that base (`hub harness build`; a layer cache hit takes a second).
+#   4. with --build-harnesses[=name,...], removes containers left by crashed hub runs (`hub gc`)
+#      and builds the harness images (all, or the named ones) FROM that base (`hub harness build`;
+#      a layer cache hit takes a second).
 #      A failed build is reported and the script goes on: the Docker tests then fail with it.
 # Idempotent: a running engine and existing images are reused. Prints what it does.
 #
@@ -24,9 +25,11 @@ export DOCKER_HOST="${DOCKER_HOST:-unix:///run/harness-hub/docker.sock}"
 SUITE="${HUB_DEBIAN_SUITE:-trixie}"
 BASE_IMAGE="${HUB_DOCKER_BASE_IMAGE:-hub-base:$SUITE}"
 build_harnesses=false
+harness_names=""
 for arg in "$@"; do
   case "$arg" in
     --build-harnesses) build_harnesses=true ;;
+    --build-harnesses=*) build_harnesses=true; harness_names="${arg#*=}" ;;
     -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "docker-engine.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
@@ -117,7 +120,8 @@ fi
 
 if $build_harnesses; then
   node bin/hub.js gc
-  for harness in $(node bin/hub.js harnesses list --names); do
+  if [[ -n $harness_names ]]; then names="${harness_names//,/ }"; else names="$(node bin/hub.js harnesses list --names)"; fi
+  for harness in $names; do
     say "hub harness build $harness --base-image $BASE_IMAGE"
     built=$SECONDS
     if node bin/hub.js harness build "$harness" --base-image "$BASE_IMAGE" --quiet; then
