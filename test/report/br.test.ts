@@ -74,7 +74,7 @@ describe("BR v0.2 export", () => {
   });
 
   it("leaves out a harness's own value that is defined differently, and says so", () => {
-    const run = structuredClone(loadRuns([FIXTURE_RUNS[0]!])[0]!);
+    const run = structuredClone(loadRuns(["test/fixtures/runs/guidellm-sanity_concurrent"])[0]!);
     run.metrics.stages[0]!.latency.tpot_ms.provenance = { source: "native", native_field: "time_per_output_token_ms", note: "includes the first token" };
     const warnings: string[] = [];
     const [r] = toBenchmarkReports(run, (m) => warnings.push(m));

@@ -1,5 +1,7 @@
 /** The committed real runs (test/fixtures/runs/README.md says how each was made), in name order. */
 export const FIXTURE_RUNS = [
+  "test/fixtures/runs/aiperf-random_concurrent",
+  "test/fixtures/runs/aiperf-sanity_concurrent",
   "test/fixtures/runs/guidellm-random_concurrent",
   "test/fixtures/runs/guidellm-sanity_concurrent",
   "test/fixtures/runs/guidellm-sanity_random",
@@ -8,12 +10,14 @@ export const FIXTURE_RUNS = [
 ] as const;
 
 /**
- * What the golden files compare: the same two profiles run by each harness that has fixtures,
- * one single-stage pair and one four-stage concurrency ladder.
+ * What the golden files and the browser test compare: the same two profiles run by three
+ * harnesses, a single-stage one and a four-stage concurrency ladder.
  */
 export const GOLDEN_RUNS: string[] = [
   "test/fixtures/runs/guidellm-sanity_concurrent",
   "test/fixtures/runs/inference-perf-sanity_concurrent",
+  "test/fixtures/runs/aiperf-sanity_concurrent",
   "test/fixtures/runs/guidellm-random_concurrent",
   "test/fixtures/runs/inference-perf-random_concurrent",
+  "test/fixtures/runs/aiperf-random_concurrent",
 ];

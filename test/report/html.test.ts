@@ -100,7 +100,7 @@ describe.skipIf(!hasChromium() && !process.env.CI)("HTML report in headless chro
         return { page: document.documentElement.scrollWidth - document.documentElement.clientWidth, table: box.scrollWidth - box.clientWidth };
       });
     expect(await fits(opened)).toEqual({ page: 0, table: 0 });
-    const six = loadRuns([...GOLDEN_RUNS, ...GOLDEN_RUNS, ...GOLDEN_RUNS].slice(0, 6));
+    const six = loadRuns([...GOLDEN_RUNS, ...GOLDEN_RUNS].slice(0, 6));
     const sixFile = `${ART}/compare-report-6.html`;
     writeFileSync(sixFile, renderHtml(buildComparison(six, 0)));
     const o = await openReport(sixFile, { width: 1280, height: 800 });
