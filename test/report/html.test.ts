@@ -112,6 +112,26 @@ describe.skipIf(!hasChromium() && !process.env.CI)("HTML report in headless chro
     }
   }, 60_000);
 
+  it("`hub compare` on three harnesses' runs prints the table and writes a report that renders", async () => {
+    const { execa } = await import("execa");
+    const three = GOLDEN_RUNS.slice(0, 3);
+    const out = `${ART}/compare-three-harnesses.html`;
+    const r = await execa("node", ["bin/hub.js", "compare", ...three, "--out", out], { reject: false });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(new Set(loadRuns(three).map((x) => x.metrics.run.harness.name)).size).toBe(3);
+    expect(r.stdout).toMatch(/^run +stage +harness/m);
+    const o = await openReport(out);
+    try {
+      await o.page.waitForFunction(() => (window as unknown as { hubReport?: { ready: boolean } }).hubReport?.ready === true, null, { timeout: 15_000 });
+      const charts = await chartStates(o);
+      expect(charts).toHaveLength(10);
+      for (const c of charts) for (const d of c.datasets) expect(d.finite, `${c.id} ${d.label}`).toBeGreaterThan(0);
+      expect(o.errors).toEqual([]);
+    } finally {
+      await o.close();
+    }
+  }, 60_000);
+
   it("writes a screenshot as a test artifact", async () => {
     await opened.page.screenshot({ path: `${ART}/compare-report.png`, fullPage: true });
   });
