@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { ConvertResult, Converter } from "../src/harness/contract.ts";
+import { SERVER_LOG_FILE, type ConvertResult, type Converter } from "../src/harness/contract.ts";
 import { readNativeJson } from "../src/harness/native.ts";
 import type { Startup } from "../src/metrics/schema.ts";
 import { HUB_VERSION } from "../src/version.ts";
@@ -13,7 +13,7 @@ import { parseVllmLog } from "./vllm-log.ts";
  * (server.log, see vllm-log.ts). Either may be missing; what is missing is reported as missing.
  */
 
-export const NOP_FILES = { probe: "probe.json", log: "server.log" } as const;
+export const NOP_FILES = { probe: "probe.json", log: SERVER_LOG_FILE } as const;
 
 interface Probe {
   already_up: boolean;

@@ -1,4 +1,5 @@
 import type { StageInput } from "../metrics/compute.ts";
+import type { Startup } from "../metrics/schema.ts";
 import type { Profile } from "../profile/schema.ts";
 import type { Feature } from "./features.ts";
 
@@ -51,8 +52,18 @@ export interface ConvertContext {
   harnessVersion?: string;
 }
 
+/** Where hub keeps the target server's log in a run's native/ folder (`hub run --server-log`). */
+export const SERVER_LOG_FILE = "server.log";
+
 export type ConvertResult =
-  | { kind: "ok"; harnessVersion: string | null; stages: StageInput[]; warnings: string[] }
+  | {
+      kind: "ok";
+      harnessVersion: string | null;
+      stages: StageInput[];
+      warnings: string[];
+      /** The target server's start-up, for harnesses that measure it (metrics.json `startup`). */
+      startup?: Startup;
+    }
   | { kind: "failed"; reason: string };
 
 /** A converter turns a harness's native output (a directory or file) into stage inputs. */

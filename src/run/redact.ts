@@ -1,5 +1,8 @@
-/** Names whose values are secrets: never written to logs, run.json or reports. */
-const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|AUTH)/i;
+/**
+ * Names whose values are secrets: never written to logs, run.json or reports. Whole words only,
+ * so HF_TOKEN and OPENAI_API_KEY match but MAX_TOKENS does not.
+ */
+const SECRET_NAME = /(^|_)(API_?KEY|KEY|TOKEN|SECRET|PASSWORD|CREDENTIALS?|AUTH)($|_)/i;
 
 export function redactEnv(env: Record<string, string> | undefined): Record<string, string> | undefined {
   if (!env) return undefined;

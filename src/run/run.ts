@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { hostname, cpus, totalmem, platform, arch, release } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
@@ -8,19 +8,21 @@ import { assembleMetrics } from "../metrics/assemble.ts";
 import type { Metrics } from "../metrics/schema.ts";
 import { loadProfile } from "../profile/load.ts";
 import type { Reporter, RunOutcome } from "../report/reporter.ts";
-import type { HarnessDefinition } from "../harness/contract.ts";
+import { SERVER_LOG_FILE, type HarnessDefinition } from "../harness/contract.ts";
+import type { Profile } from "../profile/schema.ts";
 import { withImage } from "../runtime/docker/index.ts";
 import { getRuntime } from "../runtime/index.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import type { ExecResult } from "../runtime/process.ts";
 import { HUB_VERSION } from "../version.ts";
 import { redactEnv } from "./redact.ts";
-import { normalizeTarget, probeTarget } from "./target.ts";
+import { normalizeTarget, probeTarget, type TargetInfo } from "./target.ts";
 
 export interface RunOptions {
   /** A harness name, or a definition (plugins, tests). */
   harness: string | HarnessDefinition;
-  profile: string;
+  /** Required, except for a harness that sends no load (declares no capabilities). */
+  profile?: string;
   overrides?: readonly string[];
   /** Without a target hub starts its simulator on a free loopback port. */
   target?: string;
@@ -35,7 +37,21 @@ export interface RunOptions {
   sim?: { ttftMs?: number; itlMs?: number; ttftJitterMs?: number; itlJitterMs?: number; seed?: number; tracePath?: string };
   timeoutS?: number;
   signal?: AbortSignal;
+  /** The target server's log file, kept as native/server.log once the harness has finished. */
+  serverLog?: string;
+  /** A Docker container whose log is kept as native/server.log once the harness has finished. */
+  serverContainer?: string;
 }
+
+/** The profile of a run whose harness sends no load, when none is given: it is not used. */
+const NO_LOAD_PROFILE: Profile = {
+  name: "none",
+  description: "no profile given: the harness sends no load",
+  api: { type: "completion", streaming: true },
+  load: { type: "synchronous", stages: [{ requests: 1 }] },
+  data: { type: "random", input_tokens: { mean: 1, stddev: 0 }, output_tokens: { mean: 1, stddev: 0 }, seed: 42 },
+  limits: {},
+};
 
 function timestamp(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").replace("T", "-");
@@ -65,9 +81,15 @@ interface RunRecord {
  * the harness's raw output and logs stay in the run directory.
  */
 export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promise<RunOutcome> {
-  const { profile, path: profilePath } = loadProfile(opts.profile, opts.overrides ?? []);
   const harness = typeof opts.harness === "string" ? getHarness(opts.harness) : opts.harness;
-  checkCapabilities(harness, profile);
+  // A harness that declares no capabilities sends no load (it measures the server some other
+  // way): any profile will do, none is needed, and the target need not be up yet.
+  const sendsLoad = harness.capabilities.length > 0;
+  if (opts.profile === undefined && sendsLoad) throw new UserError(`--profile is required: harness ${harness.name} sends load (see \`hub profiles list\`)`);
+  const { profile, path: profilePath } = opts.profile !== undefined ? loadProfile(opts.profile, opts.overrides ?? []) : { profile: NO_LOAD_PROFILE, path: "" };
+  if (sendsLoad) checkCapabilities(harness, profile);
+  if (opts.serverLog !== undefined && opts.serverContainer !== undefined) throw new UserError("give the server's log as --server-log or --server-container, not both");
+  if (opts.serverLog !== undefined && !existsSync(opts.serverLog)) throw new UserError(`--server-log ${opts.serverLog}: no such file`);
   const runtime = withImage(typeof opts.runtime === "object" ? opts.runtime : getRuntime(opts.runtime ?? "local"), opts.image);
 
   const started = new Date();
@@ -128,9 +150,15 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
 
   let metrics: Metrics | undefined;
   try {
-    const info = await probeTarget(target);
-    const model = opts.model ?? info.models[0];
-    if (!model) throw new UserError(`target ${target} lists no models at /v1/models; pass --model`);
+    let info: TargetInfo | undefined;
+    try {
+      info = await probeTarget(target);
+    } catch (e) {
+      if (sendsLoad || !(e instanceof UserError)) throw e;
+      warn(`${e.message.split(". ")[0]}; ${harness.name} sends no load and waits for it`);
+    }
+    const model = opts.model ?? info?.models[0] ?? (sendsLoad ? undefined : "");
+    if (model === undefined) throw new UserError(`target ${target} lists no models at /v1/models; pass --model`);
     record.model = model;
     saveRecord();
 
@@ -175,6 +203,20 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
       if (last.kind !== "ok") break;
     }
 
+    if (opts.serverLog !== undefined || opts.serverContainer !== undefined) {
+      const from = opts.serverLog ?? `container ${opts.serverContainer}`;
+      try {
+        if (opts.serverLog !== undefined) copyFileSync(resolve(opts.serverLog), join(nativeDir, SERVER_LOG_FILE));
+        else {
+          const { containerLogs } = await import("../runtime/docker/logs.ts");
+          writeFileSync(join(nativeDir, SERVER_LOG_FILE), await containerLogs(opts.serverContainer!));
+        }
+        reporter.onInfo?.(`kept the server's log (${from}) as native/${SERVER_LOG_FILE}`);
+      } catch (e) {
+        warn(`could not keep the server's log (${from}): ${(e as Error).message}`);
+      }
+    }
+
     // Convert whatever the harness left, even after a failure: partial results beat none.
     const converted = await harness.converter.convert(nativeDir, { profile, harnessVersion: prepared.version });
     if (converted.kind === "ok") {
@@ -185,13 +227,14 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
           harness: { name: harness.name, version: converted.harnessVersion ?? prepared.version },
           profile: profile.name,
           target,
-          model,
+          model: model || null,
           runtime: runtime.name,
           started_at: started.toISOString(),
           ended_at: new Date().toISOString(),
           exit_code: last?.exitCode ?? null,
         },
         converted.stages,
+        converted.startup,
       );
       writeFileSync(join(outDir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
     }

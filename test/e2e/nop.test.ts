@@ -79,6 +79,36 @@ describe("nop against hub's simulator", () => {
   });
 });
 
+describe("hub run --harness nop (no profile needed)", () => {
+  let sim: Simulator;
+  beforeAll(async () => {
+    sim = await startSimulator({ port: 0 });
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  it("probes the simulator, keeps --server-log as native/server.log and writes its phases into metrics.json", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), "hub-e2e-nop-run-")), "run");
+    const log = fileURLToPath(new URL("../fixtures/nop/vllm-0.32.0/cpu-cold-start/server.log", import.meta.url));
+    const r = await hub(["run", "--harness", "nop", "--target", sim.url, "--server-log", log, "--out", out]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const m = readValidMetrics(out);
+    expect(m.run).toMatchObject({ harness: { name: "nop" }, profile: "none", model: "hub-sim", exit_code: 0 });
+    expect(m.stages).toEqual([]);
+    expect(m.startup!.ready).toMatchObject({ already_up: true });
+    expect(m.startup!.total_s).toBe(216);
+    expect(readFileSync(join(out, "native", "server.log"), "utf8")).toBe(readFileSync(log, "utf8"));
+    expect(sim.trace()).toEqual([]);
+  });
+
+  it("refuses a missing --server-log before anything runs", async () => {
+    const r = await hub(["run", "--harness", "nop", "--target", sim.url, "--server-log", "/nonexistent/vllm.log"]);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/--server-log \/nonexistent\/vllm\.log: no such file/);
+  });
+});
+
 describe.skipIf(!VLLM_PYTHON)(`nop against a real vLLM server${VLLM_PYTHON ? "" : ` (${NO_VLLM})`}`, () => {
   let server: ChildProcess | undefined;
   afterAll(() => {
@@ -103,11 +133,14 @@ describe.skipIf(!VLLM_PYTHON)(`nop against a real vLLM server${VLLM_PYTHON ? "" 
         ["-m", "vllm.entrypoints.openai.api_server", "--model", model, "--served-model-name", "tiny-qwen3", "--host", "127.0.0.1", "--port", String(port), "--max-model-len", "512", "--enforce-eager"],
         { stdio: ["ignore", fd, fd], env: { ...process.env, VLLM_LOGGING_LEVEL: "DEBUG", VLLM_TARGET_DEVICE: "cpu", VLLM_CPU_KVCACHE_SPACE: "1", HF_HUB_OFFLINE: "1", VLLM_NO_USAGE_STATS: "1" } },
       );
-      const p = await probe(`http://127.0.0.1:${port}`, native, 900);
-      expect(p.exitCode, `${p.stderr}\n${existsSync(log) ? readFileSync(log, "utf8").slice(-3000) : ""}`).toBe(0);
-      copyFileSync(log, join(native, "server.log"));
-
-      const { s } = await convert(native);
+      // hub run starts while the server is still starting: nop waits for it.
+      const out = join(work, "run");
+      const run = await hub(["run", "--harness", "nop", "--target", `http://127.0.0.1:${port}`, "--server-log", log, "--out", out], 20 * 60_000);
+      expect(run.exitCode, `${run.stderr}\n${existsSync(log) ? readFileSync(log, "utf8").slice(-3000) : ""}`).toBe(0);
+      expect(run.stderr).toMatch(/sends no load and waits for it/);
+      const m = readValidMetrics(out);
+      const s = m.startup!;
+      copyFileSync(join(out, "native", "server.log"), join(native, "server.log"));
       expect(s.ready!.already_up).toBe(false);
       expect(s.ready!.health_s).toBeGreaterThan(1);
       expect(s.server).toMatchObject({ engine: "vllm", model });

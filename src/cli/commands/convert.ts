@@ -32,6 +32,7 @@ export function registerConvertCommand(program: Command): void {
           exit_code: null,
         },
         r.stages,
+        r.startup,
       );
       const json = `${JSON.stringify(metrics, null, 2)}\n`;
       if (o.out) {

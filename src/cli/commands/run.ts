@@ -18,7 +18,7 @@ export function registerRunCommand(program: Command): void {
     .command("run")
     .description("Run a workload profile with a harness and write normalised metrics")
     .requiredOption("--harness <name>", "harness to run (see `hub harnesses list`)")
-    .requiredOption("--profile <name|path>", "built-in profile name or a YAML file (see `hub profiles list`)")
+    .option("--profile <name|path>", "built-in profile name or a YAML file (see `hub profiles list`); needed by every harness that sends load")
     .option("--target <url>", "OpenAI-compatible server root; default: hub's simulator on a free loopback port")
     .option("--model <name>", "model to request; default: the first one the target lists")
     .option("--runtime <name>", "where the harness runs: local (a venv) or docker (a container)", "local")
@@ -29,6 +29,8 @@ export function registerRunCommand(program: Command): void {
     .option("--sim-ttft-ms <ms>", "TTFT of the built-in simulator (without --target)", positiveNumber("--sim-ttft-ms"))
     .option("--sim-itl-ms <ms>", "ITL of the built-in simulator (without --target)", positiveNumber("--sim-itl-ms"))
     .option("--timeout <s>", "stop the harness after this many seconds", positiveNumber("--timeout"))
+    .option("--server-log <file>", "the target server's log: kept as native/server.log when the harness ends (nop reads its start-up from it)")
+    .option("--server-container <name>", "a Docker container running the target: its log is kept as native/server.log when the harness ends")
     .option("--json", "print metrics.json to stdout instead of the summary table")
     .option("-q, --quiet", "hide harness output and progress")
     .addHelpText(
@@ -62,6 +64,8 @@ export function registerRunCommand(program: Command): void {
             tokenizer: o.tokenizer,
             sim: { ttftMs: o.simTtftMs, itlMs: o.simItlMs },
             timeoutS: o.timeout,
+            serverLog: o.serverLog,
+            serverContainer: o.serverContainer,
             signal: abort.signal,
           },
           reporter,
