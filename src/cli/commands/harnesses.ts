@@ -18,8 +18,9 @@ export function registerHarnessCommands(program: Command): void {
     .command("list")
     .description("Name, pinned version, install state and the profile features each can express")
     .option("--names", "print only the names, one a line (for scripts)")
-    .action((o: { names?: boolean }) => {
-      const hs = allHarnesses();
+    .option("--from-index", "only harnesses installable from the package index (no --from path needed)")
+    .action((o: { names?: boolean; fromIndex?: boolean }) => {
+      const hs = allHarnesses().filter((h) => !o.fromIndex || installSource(h) === "index");
       if (o.names) {
         for (const h of hs) console.log(h.name);
         return;
