@@ -7,8 +7,9 @@
 #   3. builds the local base image hub-base:trixie (Debian minbase + python3 (3.13), venv, pip)
 #      with debootstrap when it is missing: nothing is pulled from a registry,
 #   4. with --build-harnesses[=name,...], removes containers left by crashed hub runs (`hub gc`)
-#      and builds the harness images (all, or the named ones) FROM that base (`hub harness build`;
-#      a layer cache hit takes a second).
+#      and builds the harness images (all, or the named ones) FROM that base when they are missing
+#      or stale (`hub harness build --if-needed`), then drops BuildKit's cache: the images are what
+#      later runs reuse, and the cache would double the disk they take.
 #      A failed build is reported and the script goes on: the Docker tests then fail with it.
 # Idempotent: a running engine and existing images are reused. Prints what it does.
 #
@@ -124,11 +125,12 @@ if $build_harnesses; then
   for harness in $names; do
     say "hub harness build $harness --base-image $BASE_IMAGE"
     built=$SECONDS
-    if node bin/hub.js harness build "$harness" --base-image "$BASE_IMAGE" --quiet; then
+    if node bin/hub.js harness build "$harness" --base-image "$BASE_IMAGE" --if-needed --quiet; then
       say "$harness image ready after $((SECONDS - built)) s"
     else
       say "WARNING: building the $harness image failed (above); its Docker tests will fail" >&2
     fi
   done
+  say "BuildKit cache: $(docker builder prune -af 2>/dev/null | tail -n 1)"
 fi
 say "done after $((SECONDS - t0)) s"

@@ -15,6 +15,7 @@ import type { HarnessDefinition } from "../../src/harness/contract.ts";
 import { Metrics } from "../../src/metrics/schema.ts";
 import { runBenchmark } from "../../src/run/run.ts";
 import { buildImage } from "../../src/runtime/docker/build.ts";
+import { BuildProgress, describeFailure } from "../../src/runtime/docker/progress.ts";
 import { runContainer, type ContainerRunOptions } from "../../src/runtime/docker/container.ts";
 import { connect, LABELS } from "../../src/runtime/docker/engine.ts";
 import { gc } from "../../src/runtime/docker/gc.ts";
@@ -302,6 +303,67 @@ describe.skipIf(skip)(title, () => {
     const r = await runtime.prepare({ ...fakeHarness(), version: "2.0", install: { kind: "pip", distribution: "fake-harness", packages: [] } }, () => {});
     expect(r.kind).toBe("failed");
     if (r.kind === "failed") expect(r.reason).toMatch(/has fake-harness 1\.0, but this hub was written for 2\.0/);
+  });
+});
+
+/** Protobuf wire format, enough to write BuildKit status messages. */
+const pb = {
+  varint(n: number): Buffer {
+    const out: number[] = [];
+    do {
+      out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+      n = Math.floor(n / 128);
+    } while (n > 0);
+    return Buffer.from(out);
+  },
+  field(no: number, value: Buffer | string | number): Buffer {
+    if (typeof value === "number") return Buffer.concat([pb.varint(no << 3), pb.varint(value)]);
+    const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value);
+    return Buffer.concat([pb.varint((no << 3) | 2), pb.varint(bytes.length), bytes]);
+  },
+  trace(...fields: Buffer[]): string {
+    return `${JSON.stringify({ id: "moby.buildkit.trace", aux: Buffer.concat(fields).toString("base64") })}\n`;
+  },
+};
+
+describe("build progress from BuildKit's status stream (no engine needed)", () => {
+  const vertex = (digest: string, name: string, extra: Buffer[] = []) => pb.field(1, Buffer.concat([pb.field(1, digest), pb.field(3, name), ...extra]));
+  const started = (s: number) => pb.field(5, pb.field(1, s));
+  const completed = (s: number) => pb.field(6, pb.field(1, s));
+  const log = (digest: string, text: string) => pb.field(3, Buffer.concat([pb.field(1, digest), pb.field(3, 1), pb.field(4, text)]));
+
+  it("announces steps, shows their output line by line, times them and keeps a failing step's output", () => {
+    const lines: string[] = [];
+    const p = new BuildProgress((l) => lines.push(l));
+    p.write(pb.trace(vertex("sha256:a", "[1/2] RUN pip install torch", [started(100)])));
+    p.write(pb.trace(log("sha256:a", "Collecting torch\nDownloading torch (539 MB)\npartial ")));
+    p.write(pb.trace(log("sha256:a", "line\n")));
+    p.write(pb.trace(vertex("sha256:a", "[1/2] RUN pip install torch", [started(100), completed(160)])));
+    expect(lines).toEqual(["[1/2] RUN pip install torch", "  Collecting torch", "  Downloading torch (539 MB)", "  partial line", "done in 60.0 s: [1/2] RUN pip install torch"]);
+
+    p.write(pb.trace(vertex("sha256:b", "[2/2] RUN false", [started(170)])));
+    p.write(pb.trace(log("sha256:b", "about to fail\n")));
+    p.write(pb.trace(vertex("sha256:b", "[2/2] RUN false", [started(170), completed(171), pb.field(7, 'process "/bin/sh -c false" did not complete successfully: exit code: 1')])));
+    p.end();
+    expect(p.failure).toMatchObject({ step: "[2/2] RUN false", output: ["about to fail"] });
+    expect(describeFailure(p.failure!)).toBe("step [2/2] RUN false failed: exit code: 1\nits last output:\n  about to fail");
+  });
+
+  it("says a silent step is still running, at most once per quiet period", () => {
+    const lines: string[] = [];
+    const p = new BuildProgress((l) => lines.push(l));
+    const t0 = Math.floor(Date.now() / 1000);
+    p.write(pb.trace(vertex("sha256:c", "[3/5] RUN pip install -r /tmp/requirements.txt", [started(t0)])));
+    expect(p.heartbeat(30_000, Date.now() + 10_000)).toBeUndefined();
+    expect(p.heartbeat(30_000, t0 * 1000 + 45_000)).toBe("... still running after 45 s: [3/5] RUN pip install -r /tmp/requirements.txt");
+    expect(p.heartbeat(30_000, t0 * 1000 + 50_000)).toBeUndefined();
+  });
+
+  it("reads the classic builder's stream too", () => {
+    const p = new BuildProgress(() => {});
+    p.write(`${JSON.stringify({ stream: "Step 2/3 : RUN make\n" })}\n${JSON.stringify({ stream: "make: *** [all] Error 2\n" })}\n`);
+    p.write(`${JSON.stringify({ errorDetail: { message: "The command '/bin/sh -c make' returned a non-zero code: 2" }, error: "x" })}\n`);
+    expect(p.failure).toMatchObject({ step: "Step 2/3 : RUN make", output: ["make: *** [all] Error 2"] });
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { getHarness } from "../../harness/registry.ts";
 import { renderTable } from "../../report/table.ts";
-import { buildHarnessImage, formatBytes, imageSource, unbuildable } from "../../runtime/docker/build.ts";
+import { buildHarnessImage, formatBytes, imageRef, imageSource, imageState, unbuildable } from "../../runtime/docker/build.ts";
 import { gc } from "../../runtime/docker/gc.ts";
 
 /**
@@ -15,13 +15,21 @@ export function registerDockerCommands(program: Command): void {
     .description("Build the harness's Docker image for `hub run --runtime docker` (otherwise the first such run builds it)")
     .option("--base-image <ref>", "image to build FROM; default $HUB_DOCKER_BASE_IMAGE, else python:3.12-slim (or the harness's minimum Python)")
     .option("--no-cache", "rebuild every layer")
+    .option("--if-needed", "do nothing when the image exists and was built from the current Dockerfile and install spec")
     .option("-q, --quiet", "print only the result")
-    .action(async (name: string, o: { baseImage?: string; cache: boolean; quiet?: boolean }) => {
+    .action(async (name: string, o: { baseImage?: string; cache: boolean; quiet?: boolean; ifNeeded?: boolean }) => {
       const h = getHarness(name);
       if (imageSource(h) === "none") {
         // Nothing to build, and nothing wrong: scripts that build every harness's image go on.
         console.log(`no image for ${h.name}: ${unbuildable(h)}`);
         return;
+      }
+      if (o.ifNeeded) {
+        const state = await imageState(h);
+        if (state.kind === "ok") {
+          console.log(`${imageRef(h)} is up to date (${state.id.replace(/^sha256:/, "").slice(0, 12)})`);
+          return;
+        }
       }
       const r = await buildHarnessImage(h, {
         ...(o.baseImage ? { baseImage: o.baseImage } : {}),

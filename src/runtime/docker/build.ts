@@ -163,6 +163,11 @@ export async function buildImage(b: ImageBuild): Promise<BuildResult> {
   } catch (e) {
     return { kind: "failed", reason: `building ${b.tag} failed: ${shortError(e)}` };
   }
+  const heartbeat = setInterval(() => {
+    const line = progress.heartbeat(30_000);
+    if (line) say(line);
+  }, 5000);
+  heartbeat.unref();
   try {
     await new Promise<void>((resolve, reject) => {
       stream.on("data", (chunk: Buffer) => progress.write(chunk));
@@ -173,11 +178,13 @@ export async function buildImage(b: ImageBuild): Promise<BuildResult> {
   } catch (e) {
     progress.end();
     return { kind: "failed", reason: `building ${b.tag} failed: ${progress.failure ? describeFailure(progress.failure) : shortError(e)}` };
+  } finally {
+    clearInterval(heartbeat);
   }
   progress.end();
   if (progress.failure) {
     const hint = !baseIsLocal && base
-      ? `\nThe base image ${base} is not in the engine and could not be pulled: pass --base-image (or set HUB_DOCKER_BASE_IMAGE) to a local one; scripts/docker-engine.sh builds hub-base:bookworm.`
+      ? `\nThe base image ${base} is not in the engine and could not be pulled: pass --base-image (or set HUB_DOCKER_BASE_IMAGE) to a local one; scripts/docker-engine.sh builds hub-base:trixie from Debian packages.`
       : "";
     return { kind: "failed", reason: `building ${b.tag} failed: ${describeFailure(progress.failure)}${hint}` };
   }

@@ -125,8 +125,28 @@ export class BuildProgress {
   private classicStep: string | undefined;
   private readonly classicOutput: string[] = [];
 
+  private lastLineAt = Date.now();
+  private heartbeatAt = 0;
+
   constructor(onLine: (line: string) => void) {
-    this.onLine = onLine;
+    this.onLine = (line) => {
+      this.lastLineAt = Date.now();
+      onLine(line);
+    };
+  }
+
+  /**
+   * A line for a step that has printed nothing for quietMs (pip installing torch, layers being
+   * exported), at most once per quietMs, so a long silent step does not look hung.
+   */
+  heartbeat(quietMs: number, now = Date.now()): string | undefined {
+    if (now - this.lastLineAt < quietMs || now - this.heartbeatAt < quietMs) return undefined;
+    let step: (Vertex & { announced: boolean; done: boolean }) | undefined;
+    for (const v of this.vertexes.values()) if (v.announced && !v.done && !v.error && v.started !== undefined) step = v;
+    if (!step) return undefined;
+    this.heartbeatAt = now;
+    const name = step.name.replace(/\s+/g, " ");
+    return `... still running after ${Math.round((now - step.started!) / 1000)} s: ${name.length > 100 ? `${name.slice(0, 97)}...` : name}`;
   }
 
   write(chunk: Buffer | string): void {
