@@ -16,14 +16,19 @@ export interface CalibrationSetting {
   seed: number;
 }
 
-export const DEFAULT_TTFT_MS = 50;
+/**
+ * 100 ms rather than the simulator's default 50: every harness's TTFT includes its own client
+ * overhead, a few ms that do not scale with TTFT (README, Calibration), and the 10% bar is meant
+ * to catch converter errors, not that overhead on a loaded machine.
+ */
+export const DEFAULT_TTFT_MS = 100;
 export const DEFAULT_ITL_MS = 10;
 /** The jittered setting's noise, as fractions of the set TTFT and ITL. */
 export const DEFAULT_TTFT_JITTER = 0.2;
 export const DEFAULT_ITL_JITTER = 0.3;
 export const DEFAULT_SEED = 42;
 export const DEFAULT_PROFILE = "sanity_concurrent";
-/** Requests per run: at concurrency 2 and 128 output tokens, about 15 s at the default latencies. */
+/** Requests per run: at concurrency 2 and 128 output tokens, about 14 s at the default latencies. */
 export const DEFAULT_REQUESTS = 20;
 /** The bar: normalised TTFT p50 and ITL p50 within 10%. */
 export const DEFAULT_TOLERANCE = 0.1;
