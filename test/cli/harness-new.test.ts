@@ -33,7 +33,7 @@ describe("hub harness new", () => {
     expect(t.exitCode, `${t.stdout}\n${t.stderr}`).toBe(0);
     expect(t.stdout).toMatch(/ℹ pass 5/);
     expect(t.stdout).toMatch(/ℹ fail 0/);
-  });
+  }, 60_000);
 
   it("hub loads the scaffolded folder as a plugin by path", async () => {
     const parent = temp();
@@ -42,7 +42,7 @@ describe("hub harness new", () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toBe("");
     expect(r.stdout.split("\n")).toContain("demo-two");
-  });
+  }, 60_000);
 
   it("links node_modules/harness-hub to this hub, writes a package.json, and can skip the link", () => {
     const parent = temp();
@@ -57,7 +57,7 @@ describe("hub harness new", () => {
     const bare = scaffoldHarness({ name: "bare", parent, link: false });
     expect(existsSync(join(bare.dir, "node_modules"))).toBe(false);
     expect(bare.files).not.toContain("node_modules/harness-hub");
-  });
+  }, 60_000);
 
   it("refuses a bad name and an existing folder, by name, with exit code 2", async () => {
     const parent = temp();
@@ -71,5 +71,5 @@ describe("hub harness new", () => {
     const again = await hub(["harness", "new", "taken", "--dir", parent], temp());
     expect(again.exitCode).toBe(2);
     expect(again.stderr).toMatch(/taken already exists/);
-  });
+  }, 60_000);
 });
