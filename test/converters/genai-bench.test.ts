@@ -97,6 +97,19 @@ describe("genai-bench converter on recorded 0.0.5 runs", () => {
     for (const e of errs) expect(e.error).toMatch(/^500: .*injected failure/);
   });
 
+  it("keeps requests genai-bench leaves out of its own TPOT (tokens read all at once), with a note", async () => {
+    const copy = tempCopy("sanity_concurrent_chat");
+    const name = runFile("sanity_concurrent_chat", 2).file.split("/").pop()!;
+    const target = join(copy, "native", "genai-bench", name);
+    const doc = JSON.parse(readFileSync(target, "utf8"));
+    // What genai-bench writes for a request whose tokens after the first came within 1 ms.
+    doc.individual_request_metrics[0].tpot = null;
+    writeFileSync(target, JSON.stringify(doc));
+    const r = await convertOk(join(copy, "native"));
+    expect(r.computed[0]!.latency.tpot_ms.count).toBe(doc.individual_request_metrics.length);
+    expect(r.computed[0]!.notes.join("\n")).toMatch(/1 requests got all tokens after the first within 1 ms .* genai-bench leaves them out of its tpot, hub keeps them/);
+  });
+
   it("a run file in milliseconds (--metrics-time-unit ms) converts to the same metrics", async () => {
     const copy = tempCopy("sanity_concurrent_chat");
     const { file } = runFile("sanity_concurrent_chat", 2);
