@@ -178,6 +178,13 @@ describe.skipIf(skip)(title, () => {
     expect(await ours()).toEqual([]);
   });
 
+  it("a harness executable missing from the image is reported as not found, and no container stays", async () => {
+    const { result } = await run([], { argv: ["no-such-harness", "run"] });
+    expect(result).toMatchObject({ kind: "failed", exitCode: 127 });
+    if (result.kind === "failed") expect(result.reason).toContain(`no-such-harness was not found in image ${FAKE_IMAGE}`);
+    expect(await ours()).toEqual([]);
+  });
+
   it("--timeout stops a container that ignores SIGINT and SIGTERM, and removes it", async () => {
     const started = Date.now();
     const { result, stdout } = await run(["stubborn", "60"], { timeoutMs: 1500, graceMs: 700 });

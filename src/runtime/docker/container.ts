@@ -135,24 +135,35 @@ export async function runContainer(opts: ContainerRunOptions): Promise<ExecResul
   opts.onCreated?.(container.id);
 
   let stopping: "interrupted" | "timed_out" | undefined;
+  let lastStderr = "";
   const timers: NodeJS.Timeout[] = [];
   const onAbort = () => stop("interrupted");
+  const pumps = (["stdout", "stderr"] as const).map((name) => {
+    const pt = new PassThrough();
+    return { name, pt, done: pump(name, pt) };
+  });
+  const endPumps = () => pumps.forEach((p) => p.pt.writableEnded || p.pt.end());
   try {
     const attached = (await container.attach({ stream: true, stdout: true, stderr: true, logs: true })) as NodeJS.ReadableStream;
-    const pumps = (["stdout", "stderr"] as const).map((name) => {
-      const pt = new PassThrough();
-      return { name, pt, done: pump(name, pt) };
-    });
     docker.modem.demuxStream(attached, pumps[0]!.pt, pumps[1]!.pt);
     const attachEnded = new Promise<void>((resolve) => {
       attached.on("end", resolve);
       attached.on("close", resolve);
       attached.on("error", () => resolve());
-    }).then(() => pumps.forEach((p) => p.pt.end()));
+    }).then(endPumps);
 
     // "next-exit" registered before the start cannot miss a quick exit.
     const waited = container.wait({ condition: "next-exit" }) as Promise<{ StatusCode: number }>;
-    await container.start();
+    // If the start fails, the wait ends with the removal; nobody awaits it then.
+    waited.catch(() => {});
+    try {
+      await container.start();
+    } catch (e) {
+      const message = shortError(e);
+      const missing = /executable file not found|no such file or directory/i.test(message);
+      const reason = missing ? `${opts.argv[0]} was not found in image ${opts.image} (${message})` : `starting the container failed: ${message}`;
+      return { kind: "failed", exitCode: null, reason, durationMs: elapsed() };
+    }
 
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     if (opts.signal?.aborted) onAbort();
@@ -160,7 +171,7 @@ export async function runContainer(opts: ContainerRunOptions): Promise<ExecResul
 
     const status = await waited;
     // The attach stream ends right after the exit; a daemon that keeps it open gets a few seconds.
-    await withTimeout(attachEnded, 5000, "attach stream did not end").catch(() => pumps.forEach((p) => p.pt.end()));
+    await withTimeout(attachEnded, 5000, "attach stream did not end").catch(endPumps);
     await Promise.all(pumps.map((p) => p.done));
 
     const state = await container.inspect().then((i) => i.State).catch(() => undefined);
@@ -175,6 +186,10 @@ export async function runContainer(opts: ContainerRunOptions): Promise<ExecResul
       return { kind: "failed", exitCode, signal: "SIGKILL", reason: `${what} was killed by the kernel's OOM killer${limit}, exit code ${exitCode}`, durationMs };
     }
     // Docker reports death by signal N as exit code 128 + N.
+    // The init process could not exec argv[0] ("[FATAL tini (7)] exec x failed: No such file ...").
+    if (exitCode === 127 && /exec .* failed|not found/i.test(lastStderr)) {
+      return { kind: "failed", exitCode, reason: `${opts.argv[0]} was not found in image ${opts.image} (${lastStderr.trim()})`, durationMs };
+    }
     const signal = exitCode > 128 && exitCode < 160 ? (SIGNALS[exitCode - 128] ?? `signal ${exitCode - 128}`) : undefined;
     if (signal) return { kind: "failed", exitCode, signal, reason: `${what} was killed by ${signal} (exit code ${exitCode})`, durationMs };
     return { kind: "failed", exitCode, reason: `${what} exited with code ${exitCode}`, durationMs };
@@ -184,6 +199,9 @@ export async function runContainer(opts: ContainerRunOptions): Promise<ExecResul
     for (const t of timers) clearTimeout(t);
     opts.signal?.removeEventListener("abort", onAbort);
     await removeContainer(docker, container.id);
+    // Output still in flight is written before the logs close.
+    endPumps();
+    await withTimeout(Promise.all(pumps.map((p) => p.done)), 5000, "log pumps did not finish").catch(() => {});
     await closeLogs();
   }
 
@@ -199,15 +217,18 @@ export async function runContainer(opts: ContainerRunOptions): Promise<ExecResul
 
   async function pump(name: "stdout" | "stderr", source: PassThrough): Promise<void> {
     let rest = "";
+    const line = (l: string) => {
+      if (name === "stderr" && l.trim()) lastStderr = l;
+      opts.onLine?.(name, l);
+    };
     source.setEncoding("utf8");
     for await (const chunk of source as AsyncIterable<string>) {
       logs[name].write(chunk);
-      if (!opts.onLine) continue;
       const lines = (rest + chunk).split(/\r?\n|\r/);
       rest = lines.pop() ?? "";
-      for (const line of lines) opts.onLine(name, line);
+      lines.forEach(line);
     }
-    if (rest && opts.onLine) opts.onLine(name, rest);
+    if (rest) line(rest);
   }
 }
 
