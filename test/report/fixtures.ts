@@ -7,6 +7,7 @@ export const FIXTURE_RUNS = [
   "test/fixtures/runs/guidellm-sanity_random",
   "test/fixtures/runs/inference-perf-random_concurrent",
   "test/fixtures/runs/inference-perf-sanity_concurrent",
+  "test/fixtures/runs/vllm-benchmark-sanity_concurrent",
 ] as const;
 
 /**
