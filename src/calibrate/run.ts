@@ -12,6 +12,7 @@ import { loadProfile } from "../profile/load.ts";
 import type { Reporter } from "../report/reporter.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { runBenchmark } from "../run/run.ts";
+import { isInstalled } from "../runtime/python.ts";
 import type { TraceRecord } from "../sim/index.ts";
 import { HUB_VERSION } from "../version.ts";
 import type { Profile } from "../profile/schema.ts";
@@ -84,15 +85,27 @@ export async function calibrate(opts: CalibrateOptions = {}, events: CalibrateEv
   const overrides = [...userOverrides, ...requestBoundOverrides(base, requests)];
   const { profile } = loadProfile(profileName, overrides);
 
-  // Harnesses named explicitly must be able to run the profile; by default, those that cannot are listed as refused.
+  // Harnesses named explicitly must be able to run the profile (and are installed if need be, as
+  // by hub run). By default: the installed ones that can run it; the rest are listed as left out.
   const explicit = opts.harnesses !== undefined && opts.harnesses.length > 0;
-  const harnesses = explicit ? dedupe(opts.harnesses!.map((h) => (typeof h === "string" ? getHarness(h) : h))) : [...allHarnesses()];
-  const refused = new Map<string, string>();
-  for (const h of harnesses) {
+  const candidates = explicit ? dedupe(opts.harnesses!.map((h) => (typeof h === "string" ? getHarness(h) : h))) : [...allHarnesses()];
+  const localRuntime = opts.runtime === undefined || opts.runtime === "local";
+  const leftOut: { harness: string; reason: string }[] = [];
+  const harnesses: HarnessDefinition[] = [];
+  for (const h of candidates) {
     const why = refusal(h, profileName, overrides);
-    if (why === undefined) continue;
-    if (explicit) throw new UserError(`${why}${requests === 0 ? " (calibrate's --requests would make every stage request-bounded)" : ""}`);
-    refused.set(h.name, why);
+    if (why !== undefined) {
+      if (explicit) throw new UserError(`${why}${requests === 0 ? " (calibrate's --requests would make every stage request-bounded)" : ""}`);
+      leftOut.push({ harness: h.name, reason: why });
+    } else if (!explicit && localRuntime && !isInstalled(h)) {
+      leftOut.push({ harness: h.name, reason: `not installed (hub harness install ${h.name}, or name it with --harness)` });
+    } else harnesses.push(h);
+  }
+  if (harnesses.length === 0) {
+    throw new UserError(
+      `no installed harness can run profile ${profile.name}: ${leftOut.map((l) => `${l.harness}: ${l.reason}`).join("; ")}. ` +
+        "Install one (hub harness install guidellm) or name harnesses with --harness",
+    );
   }
 
   const started = new Date();
@@ -108,12 +121,13 @@ export async function calibrate(opts: CalibrateOptions = {}, events: CalibrateEv
     profile: { name: profile.name, overrides },
     requests,
     tolerance,
+    left_out: leftOut,
     settings: settings.map((setting): SettingResult => ({ setting, runs: [] })),
     ok: false,
   };
   const save = () => {
     result.ended_at = new Date().toISOString();
-    result.ok = result.settings.every((s) => s.runs.length > 0 && s.runs.every((r) => r.ok || r.status === "refused")) && result.settings.some((s) => s.runs.some((r) => r.ok));
+    result.ok = result.settings.every((s) => s.runs.length === harnesses.length && s.runs.every((r) => r.ok));
     writeFileSync(join(outDir, "calibration.json"), `${JSON.stringify(result, null, 2)}\n`);
   };
   save();
@@ -121,11 +135,6 @@ export async function calibrate(opts: CalibrateOptions = {}, events: CalibrateEv
   for (const sr of result.settings) {
     for (const h of harnesses) {
       if (opts.signal?.aborted) break;
-      const why = refused.get(h.name);
-      if (why !== undefined) {
-        sr.runs.push({ harness: h.name, version: null, status: "refused", reason: why, run_dir: null, wall_s: 0, notes: [], ok: false });
-        continue;
-      }
       const runDir = join(outDir, `${sr.setting.name}-${h.name}`);
       events.onRunStart?.(sr.setting, h.name, runDir);
       const run = await calibrateOne(h, sr.setting, runDir, profileName, overrides, profile, tolerance, opts, events.reporter ?? {});

@@ -101,5 +101,6 @@ export function renderCalibration(r: CalibrationResult): string {
     "tok/s and counts: harness vs trace.",
   ];
   if (anyNative) foot.push("* the harness's own aggregate (provenance native), not recomputed from per-request data");
+  for (const l of r.left_out) foot.push(`left out: ${l.harness}: ${l.reason}`);
   return [blocks.join("\n\n"), foot.join("\n"), `calibration ${r.ok ? "passed" : "FAILED"}; results in ${r.out_dir}`].join("\n\n");
 }

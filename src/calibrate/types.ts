@@ -8,8 +8,7 @@ export interface CalibrationRun {
   harness: string;
   /** The harness version metrics.json names, when the run got that far. */
   version: string | null;
-  /** refused: the harness cannot express the profile (nothing ran). */
-  status: "ok" | "failed" | "refused" | "interrupted" | "timed_out";
+  status: "ok" | "failed" | "interrupted" | "timed_out";
   reason?: string;
   /** The run's own directory (profile, native output, metrics.json, run.json, sim-trace.jsonl). */
   run_dir: string | null;
@@ -43,6 +42,8 @@ export interface CalibrationResult {
   profile: { name: string; overrides: string[] };
   requests: number;
   tolerance: number;
+  /** Harnesses not calibrated by default: they cannot run the profile, or are not installed. */
+  left_out: { harness: string; reason: string }[];
   settings: SettingResult[];
   ok: boolean;
 }

@@ -199,6 +199,7 @@ describe("the table", () => {
       profile: { name: "sanity_concurrent", overrides: ["load.stages.0.requests=2"] },
       requests: 2,
       tolerance: 0.1,
+      left_out: [{ harness: "nope", reason: "cannot run" }],
       ok: false,
       settings: [
         {
@@ -206,7 +207,7 @@ describe("the table", () => {
           runs: [
             { harness: "good", version: "1", status: "ok", run_dir: null, wall_s: 1, truth, measured: truth, nominal: truth, checks: checksFor(truth, truth, steady, 0.1), notes: [], ok: true },
             { harness: "biased", version: "1", status: "ok", run_dir: null, wall_s: 1, truth, measured, checks: checksFor(measured, truth, steady, 0.1), notes: [], ok: false },
-            { harness: "nope", version: null, status: "refused", reason: "cannot run", run_dir: null, wall_s: 0, notes: [], ok: false },
+            { harness: "broken", version: null, status: "failed", reason: "exited with code 3", run_dir: null, wall_s: 0, notes: [], ok: false },
           ],
         },
       ],
@@ -216,7 +217,8 @@ describe("the table", () => {
     expect(text).toMatch(/biased\s+TTFT ms\s+-\s+51\.00\s+60\.00\*\s+\+17\.6%/);
     expect(text).toContain("  good: ok\n");
     expect(text).toContain("  biased: FAIL\n    TTFT p50 +9.00 ms (+17.6%) vs trace OVER 10%, +10.00 ms (+20.0%) vs set OVER 10%; ITL p50 0.00 ms (0.0%) vs trace");
-    expect(text).toContain("nope: refused: cannot run");
+    expect(text).toContain("broken: failed: exited with code 3");
+    expect(text).toContain("left out: nope: cannot run");
     expect(text).toContain("* the harness's own aggregate");
     expect(text).toContain("calibration FAILED; results in /tmp/cal");
   });

@@ -30,7 +30,7 @@ export function registerCalibrateCommand(program: Command): void {
   program
     .command("calibrate")
     .description("Run harnesses against the simulator with known latencies and print each one's error against the simulator's ground truth")
-    .option("--harness <a,b,...>", "harnesses to calibrate (default: every harness that can run the profile)")
+    .option("--harness <a,b,...>", "harnesses to calibrate, installed if need be (default: every installed harness that can run the profile)")
     .option("--profile <name|path>", "workload every harness runs; must have one stage", DEFAULT_PROFILE)
     .option("-o, --override <path=value>", "override a profile field (repeatable), as in hub run", collect, [])
     .option("--requests <n>", "bound every stage by n requests instead of its duration, so every harness sends the same requests; 0 keeps the profile's bounds", wholeNumber("--requests"), DEFAULT_REQUESTS)
