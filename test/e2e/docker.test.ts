@@ -233,6 +233,26 @@ describe.skipIf(inferencePerfSuite.skip || !inferencePerf)(`${inferencePerfSuite
   });
 });
 
+const nop = allHarnesses().some((h) => h.name === "nop");
+describe.skipIf(guidellmSuite.skip || !nop)(`a harness that ships with hub (nop) in a Docker container${!nop ? " (skipped: nop is not a registered harness)" : ""}`, () => {
+  it("runs in the base image, its script mounted from the run's folder, and leaves no container", async () => {
+    const docker = await connect();
+    const base = process.env.HUB_DOCKER_BASE_IMAGE ?? (await docker.getImage("hub-base:trixie").inspect().then(() => "hub-base:trixie", () => undefined));
+    const out = tempOut("docker-nop");
+    const r = await execa(process.execPath, [HUB, "run", "--runtime", "docker", "--harness", "nop", "--out", out], {
+      reject: false,
+      timeout: 120_000,
+      env: { NO_COLOR: "1", ...(base ? { HUB_DOCKER_BASE_IMAGE: base } : {}) },
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain("nop ships with hub: running it in the base image");
+    expect(existsSync(join(out, "native", "probe.json"))).toBe(true);
+    const run = readJson(join(out, "run.json"));
+    expect(run).toMatchObject({ status: "ok", runtime: "docker" });
+    expect(await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.runId}=${run.run_id}`] }) })).toEqual([]);
+  }, 120_000);
+});
+
 async function waitFor(cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {

@@ -39,7 +39,7 @@ export function imageSource(harness: Pick<HarnessDefinition, "install">): "index
 export function unbuildable(harness: HarnessDefinition): string | undefined {
   switch (imageSource(harness)) {
     case "none":
-      return `${harness.name} ships with hub and installs no Python package: it runs with --runtime local only`;
+      return `${harness.name} ships with hub and installs no Python package: the docker runtime runs it in the base image (${defaultBaseImage(harness)})`;
     case "path":
       return `${harness.install.distribution} is on no package index, so hub cannot build its image; run ${harness.name} with --runtime local (\`hub harness install ${harness.name} --from <path>\`), or give --image`;
     case "index":

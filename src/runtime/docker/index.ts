@@ -10,7 +10,7 @@ import { basename, dirname, join, normalize } from "node:path";
 import { UserError } from "../../errors.ts";
 import type { HarnessDefinition, Invocation } from "../../harness/contract.ts";
 import type { Runtime } from "../runtime.ts";
-import { buildHarnessImage, formatBytes, imageRef, imageState } from "./build.ts";
+import { buildHarnessImage, defaultBaseImage, formatBytes, imageRef, imageSource, imageState } from "./build.ts";
 import { runContainer } from "./container.ts";
 import { connect, isNotFound, LABELS, shortError } from "./engine.ts";
 
@@ -71,7 +71,9 @@ export function referencedHostFiles(invocation: Invocation, except: readonly str
 const containerName = (runId: string) => `hub-${runId.replace(/[^a-zA-Z0-9_.-]/g, "_")}-${randomBytes(3).toString("hex")}`.slice(0, 120);
 
 export function createDockerRuntime(options: DockerRuntimeOptions = {}): Runtime {
-  const imageFor = (harness: HarnessDefinition) => options.image ?? imageRef(harness);
+  // A harness that ships with hub (no packages: its script runs on the standard library) runs in
+  // the base image, with its script mounted from hub's tree (referencedHostFiles).
+  const imageFor = (harness: HarnessDefinition) => options.image ?? (imageSource(harness) === "none" ? defaultBaseImage(harness) : imageRef(harness));
 
   return {
     name: "docker",
@@ -82,6 +84,13 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Runtime
       try {
         await connect();
         if (options.image) return await prepareUserImage(harness, options.image, onLine);
+        if (imageSource(harness) === "none") {
+          const base = imageFor(harness);
+          const present = await ensureImage(base, onLine);
+          if (present.kind === "failed") return present;
+          onLine(`${harness.name} ships with hub: running it in the base image ${base}`);
+          return { kind: "ok", version: harness.version };
+        }
         const ref = imageRef(harness);
         const state = await imageState(harness);
         if (state.kind === "ok") {
@@ -142,11 +151,12 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Runtime
   };
 }
 
-/** A user's image: pulled when missing, its harness version checked when it has Python. */
-async function prepareUserImage(harness: HarnessDefinition, image: string, onLine: (line: string) => void): Promise<{ kind: "ok"; version: string } | { kind: "failed"; reason: string }> {
+/** Pulls an image the engine does not have. */
+async function ensureImage(image: string, onLine: (line: string) => void): Promise<{ kind: "ok" } | { kind: "failed"; reason: string }> {
   const docker = await connect();
   try {
     await docker.getImage(image).inspect();
+    return { kind: "ok" };
   } catch (e) {
     if (!isNotFound(e)) throw e;
     onLine(`pulling ${image}`);
@@ -160,7 +170,14 @@ async function prepareUserImage(harness: HarnessDefinition, image: string, onLin
     } catch (err) {
       return { kind: "failed", reason: `image ${image} is not in the Docker engine and pulling it failed: ${shortError(err)}` };
     }
+    return { kind: "ok" };
   }
+}
+
+/** A user's image: pulled when missing, its harness version checked when it has Python. */
+async function prepareUserImage(harness: HarnessDefinition, image: string, onLine: (line: string) => void): Promise<{ kind: "ok"; version: string } | { kind: "failed"; reason: string }> {
+  const present = await ensureImage(image, onLine);
+  if (present.kind === "failed") return present;
   // The pinned version is what the converter was written for; a different one is refused as the
   // local runtime refuses it. An image without Python (or the distribution) cannot be checked.
   const lines: string[] = [];
