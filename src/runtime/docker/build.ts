@@ -25,14 +25,15 @@ export function dockerfileDir(harness: Pick<HarnessDefinition, "name">): string 
 const requirementName = (req: string) => (/^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(req)?.[1] ?? "").toLowerCase().replace(/[-_.]+/g, "-");
 
 /**
- * What an image can be built from: "index" when a requirement names the harness's distribution
+ * What an image can be built from: "index" when a requirement (packages or noDeps) names the harness's distribution
  * (pip gets it in the build), "path" when none does (the harness is on no index), "none" when there
  * are no packages at all (the harness ships with hub and needs no Python environment).
  */
 export function imageSource(harness: Pick<HarnessDefinition, "install">): "index" | "path" | "none" {
   const { packages, distribution } = harness.install;
-  if (packages.length === 0) return "none";
-  return packages.some((p) => requirementName(p) === requirementName(distribution)) ? "index" : "path";
+  const noDeps = (harness.install as { noDeps?: string[] }).noDeps ?? [];
+  if (packages.length === 0 && noDeps.length === 0) return "none";
+  return [...packages, ...noDeps].some((p) => requirementName(p) === requirementName(distribution)) ? "index" : "path";
 }
 
 /** Why the docker runtime cannot build an image for the harness, if it cannot. */
