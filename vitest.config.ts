@@ -2,11 +2,32 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts", "harnesses/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 600_000,
-    // The end-to-end suites start real harness processes; two cores cannot run many at once.
-    maxWorkers: 2,
     reporters: ["default", ["json", { outputFile: "test-artifacts/vitest.json" }]],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["test/**/*.test.ts", "harnesses/**/*.test.ts"],
+          exclude: ["test/e2e/**"],
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // Real harnesses against the simulator, checked against latency tolerances: one file at a
+        // time, after the unit tests, so two harnesses never compete for the two cores.
+        extends: true,
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
