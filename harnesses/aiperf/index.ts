@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { HarnessDefinition, Profile, TranslateContext, TranslateResult } from "harness-hub";
+import { defineHarness, type Profile, type TranslateContext, type TranslateResult } from "harness-hub";
 import { aiperfConverter, stageDir, VERSION } from "./converter.ts";
 
 /**
@@ -104,10 +104,7 @@ function translate(profile: Profile, ctx: TranslateContext): TranslateResult {
   return { kind: "ok", invocations, warnings };
 }
 
-// Types only from "harness-hub", and `satisfies` where a plugin would call defineHarness (the
-// identity): hub's registry imports this folder, and hub's public entry imports the registry, so a
-// value import of "harness-hub" from a built-in would be an import cycle (docs/plugins.md).
-export default {
+export default defineHarness({
   name: "aiperf",
   description: "NVIDIA aiperf: random synthetic prompts at concurrent, constant or Poisson load, one aiperf process per stage",
   version: VERSION,
@@ -128,4 +125,4 @@ export default {
   ],
   translate,
   converter: aiperfConverter,
-} satisfies HarnessDefinition;
+});

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { HarnessDefinition, Profile, TranslateContext, TranslateResult } from "harness-hub";
+import { defineHarness, type Profile, type TranslateContext, type TranslateResult } from "harness-hub";
 import { EXPERIMENT_FOLDER, genaiBenchConverter, VERSION } from "./converter.ts";
 
 /**
@@ -122,10 +122,7 @@ function translate(profile: Profile, ctx: TranslateContext): TranslateResult {
   return { kind: "ok", invocations: [{ argv, env: { ENABLE_UI: "false" } }], warnings };
 }
 
-// Types only from "harness-hub", and `satisfies` where a plugin would call defineHarness (the
-// identity): hub's registry imports this folder, and hub's public entry imports the registry, so a
-// value import of "harness-hub" from a built-in would be an import cycle (docs/plugins.md).
-export default {
+export default defineHarness({
   name: "genai-bench",
   description: "sgl-project genai-bench: chat streams at one or more closed-loop concurrency levels, fixed or normal random lengths",
   version: VERSION,
@@ -134,4 +131,4 @@ export default {
   capabilities: ["api.chat", "load.synchronous", "load.concurrent", "load.multi_stage", "stage.duration", "stage.requests", "data.random", "data.length_distribution"],
   translate,
   converter: genaiBenchConverter,
-} satisfies HarnessDefinition;
+});
