@@ -105,7 +105,7 @@ Examples:
             },
             onRunStart: (s, h, dir) => say(`${s.name} (${describeSetting(s)}): running ${h} → ${dir}`),
             onRunEnd: (s, r) => {
-              const checks = r.checks?.map((c) => `${c.metric} ${pct(c.rel)} vs ${c.against}`).join(", ");
+              const checks = r.checks?.map((c) => `${c.metric} ${pct(c.rel)} ${c.against === "paired" ? "per request" : `vs ${c.against}`}`).join(", ");
               say(`${s.name}: ${r.harness} ${r.status} in ${r.wall_s.toFixed(0)} s${checks ? `: ${checks}` : ""}${r.reason ? `: ${r.reason}` : ""}`);
             },
           },
