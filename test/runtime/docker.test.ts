@@ -22,7 +22,7 @@ import { gc } from "../../src/runtime/docker/gc.ts";
 import { createDockerRuntime, referencedHostFiles, withImage } from "../../src/runtime/docker/index.ts";
 import { localRuntime } from "../../src/runtime/local.ts";
 import { startSimulator, type Simulator } from "../../src/sim/index.ts";
-import { acquireDockerTestLock, dockerSuite } from "../fixtures/docker/suite.ts";
+import { dockerSuite } from "../fixtures/docker/suite.ts";
 import { fakeHarness } from "../fixtures/harness/fake.ts";
 import { execa } from "execa";
 import { HUB, hub } from "../e2e/helpers.ts";
@@ -44,7 +44,6 @@ const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `hub-docker-${name}
 
 describe.skipIf(skip)(title, () => {
   let docker: Docker;
-  let release = () => {};
   let base: string | undefined;
   const runId = `test-${process.pid}-${Date.now()}`;
 
@@ -66,7 +65,6 @@ describe.skipIf(skip)(title, () => {
   };
 
   beforeAll(async () => {
-    release = await acquireDockerTestLock();
     // In CI this is where a missing engine fails, with the reason.
     docker = await connect();
     base = await testBaseImage(docker);
@@ -75,15 +73,11 @@ describe.skipIf(skip)(title, () => {
   });
 
   afterAll(async () => {
-    try {
-      if (!docker) return;
-      // Nothing of this file may be left behind, whatever failed.
-      const left = await ours();
-      await gc({ all: true, runId });
-      expect(left.map((c) => c.Names)).toEqual([]);
-    } finally {
-      release();
-    }
+    if (!docker) return;
+    // Nothing of this file may be left behind, whatever failed.
+    const left = await ours();
+    await gc({ all: true, runId });
+    expect(left.map((c) => c.Names)).toEqual([]);
   });
 
   it("builds an image with BuildKit, showing each step, and labels it with its base", async () => {
