@@ -6,6 +6,7 @@ import type { StageInput } from "../src/metrics/compute.ts";
 import type { RequestRecord } from "../src/metrics/records.ts";
 import type { LoadPoint } from "../src/metrics/schema.ts";
 import schema from "./fmperf.schema.json" with { type: "json" };
+import { maxOf } from "../src/metrics/stats.ts";
 
 /**
  * fmperf 0.0.1 loadgen output → stage inputs. fmperf writes one record per streamed token (and
@@ -230,7 +231,7 @@ export const fmperfConverter: Converter = {
     }
 
     if (inputs) {
-      const max = Math.max(...groups.flatMap((g) => g.records.map((r) => r.sample_idx)));
+      const max = maxOf(groups.flatMap((g) => g.records.map((r) => r.sample_idx)));
       if (max >= inputs.length) {
         return { kind: "failed", reason: `${found.requests}: has ${inputs.length} requests but the results use sample_idx ${max}: not the requests file of this run` };
       }

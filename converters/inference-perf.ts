@@ -8,6 +8,7 @@ import type { NativeDistribution, StageInput } from "../src/metrics/compute.ts";
 import type { RequestRecord } from "../src/metrics/records.ts";
 import type { LoadPoint } from "../src/metrics/schema.ts";
 import schema from "./inference-perf.schema.json" with { type: "json" };
+import { maxOf } from "../src/metrics/stats.ts";
 
 /**
  * inference-perf 0.7.0 report folder → stage inputs. Metrics are recomputed from
@@ -261,7 +262,7 @@ export const inferencePerfConverter: Converter = {
         const prev = slices[k - 1]!;
         const next = slices[k]!;
         if (prev.length === 0 || next.length === 0) continue;
-        const lastEnd = Math.max(...prev.map((e) => e.end_time));
+        const lastEnd = maxOf(prev.map((e) => e.end_time));
         if (lastEnd > next[0]!.start_time) warnings.push(`${PER_REQUEST}: a request of stage ${indexes[k - 1]} ended after stage ${indexes[k]} began; requests were assigned to stages by start time and the stage files' counts`);
       }
     } else {

@@ -7,6 +7,7 @@ import type { NativeDistribution, StageInput } from "../src/metrics/compute.ts";
 import type { RequestRecord } from "../src/metrics/records.ts";
 import type { LoadPoint } from "../src/metrics/schema.ts";
 import schema from "./vllm-benchmark.schema.json" with { type: "json" };
+import { maxOf, minOf } from "../src/metrics/stats.ts";
 
 /**
  * `vllm bench serve` 0.33.0 result files (--save-result --save-detailed) → stage inputs, one per
@@ -234,8 +235,8 @@ function convertFile(d: NativeResult, file: string, index: number, ctx: ConvertC
   if (records.length !== d.num_prompts) notes.push(`vLLM sent ${records.length} requests for --num-prompts ${d.num_prompts} (its dataset made that many)`);
   // vLLM divides by `duration`: from just before the first send to when the last request ended.
   // Rebuild that window on the perf_counter clock, ending at the last successful request's end.
-  const lastEnd = ok.length > 0 ? Math.max(...ok.map((r) => r.end_s!)) : undefined;
-  const firstStart = records.length > 0 ? Math.min(...records.map((r) => r.start_s)) : 0;
+  const lastEnd = ok.length > 0 ? maxOf(ok.map((r) => r.end_s!)) : undefined;
+  const firstStart = records.length > 0 ? minOf(records.map((r) => r.start_s)) : 0;
   const window = lastEnd !== undefined ? { start_s: lastEnd - d.duration, end_s: lastEnd } : { start_s: firstStart, end_s: firstStart + d.duration };
   notes.push(`throughput window is vLLM's duration (${d.duration.toFixed(3)} s, dispatch start to last request end); request times are vLLM's perf_counter clock, not epoch`);
   return {

@@ -1,6 +1,7 @@
 import { KNOWN_VERSIONS, stageFileName, vllmBenchmarkConverter } from "../../converters/vllm-benchmark.ts";
 import { defineHarness, type TranslateContext, type TranslateResult } from "../../src/harness/contract.ts";
 import type { LengthDistribution, Profile } from "../../src/profile/schema.ts";
+import { minOf } from "../../src/metrics/stats.ts";
 
 /**
  * vLLM's serving benchmark client, `vllm bench serve` from vllm 0.33.0: one process per profile
@@ -156,14 +157,14 @@ function stageRequests(type: LoadType, s: Stage, i: number, seconds: number | un
         return `stage ${i}: vllm bench serve ends a stage after a number of requests, never after a time, and an uncapped throughput stage has no stream count to estimate one from; give the stage requests or concurrency`;
       }
       n = Math.max(1, Math.ceil(streams * seconds));
-      if (caps.length === 0 || Math.min(...caps) > n) {
+      if (caps.length === 0 || minOf(caps) > n) {
         warnings.push(
           `stage ${i}: vllm bench serve cannot stop after ${seconds} s; it sends ${n} requests (one per stream per second) and runs until they finish, however long the server takes`,
         );
       }
     }
   }
-  if (caps.length > 0) n = n === undefined ? Math.min(...caps) : Math.min(n, ...caps);
+  if (caps.length > 0) n = n === undefined ? minOf(caps) : Math.min(n, minOf(caps));
   return n!;
 }
 

@@ -14,7 +14,7 @@
  * millisecond, and the median is immune to the odd request matched to its near twin.
  */
 import type { RequestRecord } from "../metrics/records.ts";
-import { percentile, summarize, type Summary } from "../metrics/stats.ts";
+import { percentile, summarize, type Summary, minOf } from "../metrics/stats.ts";
 import type { TraceRecord } from "../sim/index.ts";
 
 export interface Alignment {
@@ -84,7 +84,7 @@ export function alignToTrace(records: readonly RequestRecord[], trace: readonly 
   // differences is the clock offset plus a near-zero receive delay, the same for every request;
   // a swapped partner's is off by the gap between the two. So: the offset as the median of
   // those minima over the order pairing, then re-pair within a few places, closest first.
-  const minDiff = (h: Ok, t: OkTrace) => Math.min(...tokenDiffs(h, t));
+  const minDiff = (h: Ok, t: OkTrace) => minOf(tokenDiffs(h, t));
   let c = median(best.pairs.map(([h, t]) => minDiff(h, t)));
   const j0 = tf.indexOf(best.pairs[0]![1]);
   let pairs: [Ok, OkTrace][] = best.pairs;

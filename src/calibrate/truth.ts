@@ -4,7 +4,7 @@
  * definitions in docs/metrics.md and the one statistics implementation (src/metrics/stats.ts).
  */
 import type { LatencyKey, Provenance, Stage } from "../metrics/schema.ts";
-import { emptySummary, summarize, type Summary } from "../metrics/stats.ts";
+import { emptySummary, summarize, type Summary, maxOf, minOf } from "../metrics/stats.ts";
 import type { TraceRecord } from "../sim/index.ts";
 import { nominal, type CalibrationSetting } from "./settings.ts";
 
@@ -48,8 +48,8 @@ export function truthFromTrace(trace: readonly TraceRecord[]): Observation {
   const counted = trace.filter((t) => t.status !== "aborted");
   let duration: number | null = null;
   if (counted.length > 0) {
-    const start = Math.min(...counted.map((t) => t.received_s));
-    const end = Math.max(...counted.map((t) => t.end_s));
+    const start = minOf(counted.map((t) => t.received_s));
+    const end = maxOf(counted.map((t) => t.end_s));
     duration = end > start ? end - start : null;
   }
   const outSum = out.reduce((a, b) => a + b, 0);

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { isUserError } from "../errors.ts";
+import { debugEnabled, isUserError, oneLine, pathMistake } from "../errors.ts";
 import { configPlugins, loadPlugins } from "../harness/plugins.ts";
 import { builtinNames, registerPlugins } from "../harness/registry.ts";
 import { HUB_VERSION } from "../version.ts";
@@ -20,6 +20,7 @@ export function buildProgram(): Command {
   const program = new Command("hub")
     .description("Run one harness-neutral LLM serving workload with any benchmark harness and compare the results on one set of metric definitions.")
     .version(HUB_VERSION)
+    .option("--debug", "print the stack of an unexpected failure (also HUB_DEBUG=1)")
     .option("--plugin <path>", "load a harness plugin (a folder or module exporting defineHarness({...})); repeatable; also `plugins:` in ./hub.config.yaml", collect, [])
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
@@ -43,7 +44,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI; returns the exit code. User mistakes: 2 with a message, never a stack trace. */
+/** Runs the CLI; returns the exit code: 2 for the user's mistakes, 1 for failures, both one line. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -54,10 +55,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return 0;
       return e.exitCode === 1 ? 2 : e.exitCode;
     }
-    if (isUserError(e)) {
-      process.stderr.write(`hub: error: ${e.message}\n`);
+    const mistake = isUserError(e) ? e : pathMistake(e);
+    if (mistake) {
+      process.stderr.write(`hub: error: ${mistake.message}\n`);
       return 2;
     }
-    throw e;
+    process.stderr.write(`hub: failed: ${oneLine(e)}\n`);
+    if (debugEnabled(argv)) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+    else process.stderr.write("hub: (run with --debug or HUB_DEBUG=1 for the stack)\n");
+    return 1;
   }
 }

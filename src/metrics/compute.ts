@@ -1,6 +1,7 @@
 import type { RequestRecord } from "./records.ts";
 import type { Distribution, LatencyKey, LoadPoint, Provenance, Stage } from "./schema.ts";
-import { emptySummary, summarize, type Summary } from "./stats.ts";
+import { emptySummary, summarize, summarizeWeighted, type Summary } from "./stats.ts";
+import { checkRecords, describeDropped, MAX_TIME_S } from "./validate.ts";
 
 /** A distribution a harness reported itself, already converted to hub's unit. */
 export interface NativeDistribution {
@@ -33,6 +34,9 @@ function distribution(summary: Summary, provenance: Provenance): Distribution {
 
 function fromNative(native: NativeDistribution | undefined): Distribution | undefined {
   if (!native) return undefined;
+  // A harness's own aggregate is used only when every number in it is a possible latency.
+  const bad = Object.entries(native.summary).find(([, v]) => v !== null && v !== undefined && !(Number.isFinite(v) && v >= 0 && v <= MAX_TIME_S * 1000));
+  if (bad) return unavailable(`${native.native_field}: ${bad[0]} = ${String(bad[1])} is not a possible value; not used`);
   const s = { ...emptySummary(), ...native.summary };
   return distribution(s, { source: "native", native_field: native.native_field, ...(native.note ? { note: native.note } : {}) });
 }
@@ -45,11 +49,13 @@ const unavailable = (why: string): Distribution =>
  * docs/metrics.md. Native aggregates fill in only what the records cannot give.
  */
 export function computeStage(input: StageInput): Stage {
-  const { records } = input;
+  // Records that break the rules in validate.ts are dropped and named in the stage's notes.
+  const check = checkRecords(input.records);
+  const records = check.records;
   const ok = records.filter((r) => r.status === "ok");
   const failed = records.filter((r) => r.status === "failed").length;
   const incomplete = records.filter((r) => r.status === "incomplete").length;
-  const notes = [...(input.notes ?? [])];
+  const notes = [...(input.notes ?? []), ...describeDropped(check, input.records.length)];
   const src = input.recordSource ?? "per-request records";
 
   const ttft: number[] = [];
@@ -57,6 +63,9 @@ export function computeStage(input: StageInput): Stage {
   const tpot: number[] = [];
   const ntpot: number[] = [];
   const itl: number[] = [];
+  // Requests with only first/last token times: one mean gap each, standing for its n-1 gaps.
+  const itlMeanGaps: number[] = [];
+  const itlGapCounts: number[] = [];
   const inputTokens: number[] = [];
   const outputTokens: number[] = [];
   let itlApproximated = 0;
@@ -86,8 +95,8 @@ export function computeStage(input: StageInput): Stage {
     } else if (r.first_token_s !== undefined && r.last_token_s !== undefined && n !== undefined && n > 1) {
       // Only the first and last token times are known: every gap of this request is taken to be
       // the request's mean gap. Exact mean, narrower spread than the true pooled distribution.
-      const gap = ((r.last_token_s - r.first_token_s) * 1000) / (n - 1);
-      for (let i = 0; i < n - 1; i++) itl.push(gap);
+      itlMeanGaps.push(((r.last_token_s - r.first_token_s) * 1000) / (n - 1));
+      itlGapCounts.push(n - 1);
       itlApproximated++;
     }
   }
@@ -98,21 +107,22 @@ export function computeStage(input: StageInput): Stage {
     ...(note ? { note } : {}),
   });
 
-  const pick = (key: LatencyKey, values: number[], fields: string, note?: string): Distribution => {
-    if (values.length > 0) return distribution(summarize(values), recomputed(fields, note));
+  const pickSummary = (key: LatencyKey, summary: Summary, fields: string, note?: string): Distribution => {
+    if (summary.count > 0) return distribution(summary, recomputed(fields, note));
     return fromNative(input.native?.[key]) ?? unavailable(ok.length === 0 ? "no successful request" : `not derivable from ${src}`);
   };
+  const pick = (key: LatencyKey, values: number[], fields: string, note?: string): Distribution => pickSummary(key, summarize(values), fields, note);
+  const itlSummary =
+    itlMeanGaps.length === 0
+      ? summarize(itl)
+      : summarizeWeighted([...itlMeanGaps, ...itl], [...itlGapCounts, ...itl.map(() => 1)]);
 
   const itlNote =
     itlApproximated > 0
       ? `${itlApproximated} of ${ok.length} requests had no per-token times; each of their n-1 gaps is taken as (last token - first token)/(n-1), so the spread is understated`
       : undefined;
 
-  const starts = records.map((r) => r.start_s);
-  const ends = records.map((r) => r.end_s ?? r.start_s);
-  const window =
-    input.window ??
-    (records.length > 0 ? { start_s: Math.min(...starts), end_s: Math.max(...ends) } : { start_s: 0, end_s: 0 });
+  const window = soundWindow(input.window, notes) ?? recordsWindow(records);
   const duration = Math.max(0, window.end_s - window.start_s);
   const rate = (x: number) => (duration > 0 ? x / duration : null);
   const finished = ok.length + failed;
@@ -133,7 +143,7 @@ export function computeStage(input: StageInput): Stage {
     latency: {
       ttft_ms: pick("ttft_ms", ttft, "first token - send"),
       tpot_ms: pick("tpot_ms", tpot, "(e2e - ttft)/(output_tokens - 1)"),
-      itl_ms: pick("itl_ms", itl, itlApproximated > 0 ? "first/last token times" : "token arrival times", itlNote),
+      itl_ms: pickSummary("itl_ms", itlSummary, itlApproximated > 0 ? "first/last token times" : "token arrival times", itlNote),
       ntpot_ms: pick("ntpot_ms", ntpot, "e2e/output_tokens"),
       e2e_ms: pick("e2e_ms", e2e, "end - send"),
     },
@@ -143,6 +153,28 @@ export function computeStage(input: StageInput): Stage {
     },
     notes,
   };
+}
+
+/** A harness's own window, when it is one; otherwise undefined (with a note) so the records' is used. */
+function soundWindow(w: StageInput["window"], notes: string[]): StageInput["window"] {
+  if (w === undefined) return undefined;
+  const ok = Number.isFinite(w.start_s) && Number.isFinite(w.end_s) && w.end_s >= w.start_s && Math.abs(w.start_s) <= MAX_TIME_S && Math.abs(w.end_s) <= MAX_TIME_S;
+  if (ok) return w;
+  notes.push(`the harness's own window (${w.start_s} .. ${w.end_s}) is not a time interval; throughputs use first send .. last end instead`);
+  return undefined;
+}
+
+/** First send to last end over all records (failed ones included); a loop, not a spread, for any size. */
+export function recordsWindow(records: readonly RequestRecord[]): { start_s: number; end_s: number } {
+  if (records.length === 0) return { start_s: 0, end_s: 0 };
+  let start = Infinity;
+  let end = -Infinity;
+  for (const r of records) {
+    if (r.start_s < start) start = r.start_s;
+    const e = r.end_s ?? r.start_s;
+    if (e > end) end = e;
+  }
+  return { start_s: start, end_s: end };
 }
 
 function pick2(values: number[], provenance: Provenance): Distribution {

@@ -64,3 +64,70 @@ export function summarize(values: readonly number[] | Float64Array): Summary {
     p999: percentileSorted(sorted, PERCENTILES.p999),
   };
 }
+
+/**
+ * The summary of a sample given as distinct values with integer repeat counts: the same numbers
+ * `summarize` gives for the expanded sample (each value repeated `weights[i]` times), in memory
+ * proportional to the distinct values. Used where one request stands for n-1 equal gaps.
+ */
+export function summarizeWeighted(values: ArrayLike<number>, weights: ArrayLike<number>): Summary {
+  const m = values.length;
+  const order = Uint32Array.from({ length: m }, (_, i) => i).sort((a, b) => values[a]! - values[b]!);
+  const sorted = new Float64Array(m);
+  const cumulative = new Float64Array(m); // expanded rank just past each distinct value
+  let n = 0;
+  let sum = 0;
+  for (let k = 0; k < m; k++) {
+    const i = order[k]!;
+    sorted[k] = values[i]!;
+    n += weights[i]!;
+    cumulative[k] = n;
+    sum += values[i]! * weights[i]!;
+  }
+  if (n === 0) return emptySummary();
+  const mean = sum / n;
+  let sq = 0;
+  for (let k = 0; k < m; k++) sq += weights[order[k]!]! * (sorted[k]! - mean) ** 2;
+  // The value at expanded rank r (0-based): the first distinct value whose cumulative count exceeds r.
+  const at = (r: number): number => {
+    let lo = 0;
+    let hi = m - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cumulative[mid]! > r) hi = mid;
+      else lo = mid + 1;
+    }
+    return sorted[lo]!;
+  };
+  const pct = (p: number): number => {
+    const h = (n - 1) * p;
+    const lo = Math.floor(h);
+    const a = at(lo);
+    return a + (h - lo) * (at(Math.min(lo + 1, n - 1)) - a);
+  };
+  return {
+    count: n,
+    mean,
+    stddev: Math.sqrt(sq / n),
+    min: sorted[0]!,
+    max: sorted[m - 1]!,
+    p50: pct(PERCENTILES.p50),
+    p90: pct(PERCENTILES.p90),
+    p95: pct(PERCENTILES.p95),
+    p99: pct(PERCENTILES.p99),
+    p999: pct(PERCENTILES.p999),
+  };
+}
+
+/** Smallest and largest of any number of values: a loop, because spreading a large array into Math.min overflows the stack. */
+export function minOf(values: Iterable<number>): number {
+  let m = Infinity;
+  for (const v of values) if (v < m) m = v;
+  return m;
+}
+
+export function maxOf(values: Iterable<number>): number {
+  let m = -Infinity;
+  for (const v of values) if (v > m) m = v;
+  return m;
+}

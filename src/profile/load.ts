@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseDocument } from "yaml";
@@ -35,16 +35,54 @@ export interface LoadedProfile {
   path: string;
 }
 
+/** A profile is a few hundred bytes; anything past this is not one (or is an attack). */
+export const MAX_PROFILE_BYTES = 1024 * 1024;
+/** Alias expansions allowed while building the document: room for repeated stages, not for a billion laughs. */
+export const MAX_ALIAS_COUNT = 1000;
+
 /** Reads, overrides and validates a profile; every mistake is a UserError naming file and field. */
 export function loadProfile(nameOrPath: string, overrides: readonly string[] = []): LoadedProfile {
   const path = resolveProfilePath(nameOrPath);
-  const doc = parseDocument(readFileSync(path, "utf8"), { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new UserError(`${path}: not valid YAML: ${doc.errors[0]!.message}`);
-  }
-  let data: unknown = doc.toJS();
+  let data = parseYamlFile(path, "profile");
   for (const o of overrides) data = applyOverride(data, o);
   return { profile: validateProfile(data, path, overrides), path };
+}
+
+/**
+ * Reads a small YAML file the user wrote (a profile, an experiment): a regular file of at most
+ * MAX_PROFILE_BYTES, parsed with bounded alias expansion. Every problem is a UserError naming it.
+ */
+export function parseYamlFile(path: string, what: string): unknown {
+  const st = statSync(path);
+  if (st.isDirectory()) throw new UserError(`${path}: is a directory; a ${what} is a YAML file`);
+  if (!st.isFile()) throw new UserError(`${path}: not a regular file (a device or pipe); a ${what} is a YAML file`);
+  if (st.size > MAX_PROFILE_BYTES) throw new UserError(`${path}: ${st.size} bytes; a ${what} file may be at most ${MAX_PROFILE_BYTES} bytes`);
+  const text = readBounded(path, MAX_PROFILE_BYTES);
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) throw new UserError(`${path}: not valid YAML: ${doc.errors[0]!.message}`);
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/Excessive alias count/.test(msg)) {
+      throw new UserError(`${path}: YAML aliases expand too far (more than ${MAX_ALIAS_COUNT} alias resolutions); write the repeated parts out or use fewer aliases`);
+    }
+    throw new UserError(`${path}: not valid YAML: ${msg}`);
+  }
+}
+
+/** Reads at most `limit` bytes, so a file that grows while read (or lies about its size) cannot hang hub. */
+function readBounded(path: string, limit: number): string {
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.alloc(limit + 1);
+    let n = 0;
+    for (let r = 1; r > 0 && n <= limit; n += r) r = readSync(fd, buf, n, limit + 1 - n, null);
+    if (n > limit) throw new UserError(`${path}: more than ${limit} bytes; a YAML file here may be at most ${limit} bytes`);
+    return buf.toString("utf8", 0, n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function validateProfile(data: unknown, source: string, overrides: readonly string[] = []): Profile {

@@ -13,7 +13,28 @@ export function parseOverride(spec: string): { path: string[]; value: unknown } 
   if (eq <= 0) throw new UserError(`override "${spec}" is not of the form path=value (for example load.stages.0.concurrency=4)`);
   const path = spec.slice(0, eq).split(".");
   if (path.some((p) => p === "")) throw new UserError(`override "${spec}": empty segment in path "${spec.slice(0, eq)}"`);
-  return { path, value: parseValue(spec.slice(eq + 1)) };
+  const bad = path.find(isPrototypeKey);
+  if (bad !== undefined) throw new UserError(`override "${spec}": "${bad}" is not a profile field (a path names profile fields, e.g. load.stages.0.concurrency)`);
+  const value = parseValue(spec.slice(eq + 1));
+  const hidden = findPrototypeKey(value);
+  if (hidden !== undefined) throw new UserError(`override "${spec}": the value's JSON has a "${hidden}" key, which is not a profile field`);
+  return { path, value };
+}
+
+/** Keys that reach an object's prototype instead of a field: never valid in user input. */
+export function isPrototypeKey(key: string): boolean {
+  return key === "__proto__" || key === "prototype" || key === "constructor";
+}
+
+/** The first prototype key anywhere in a parsed JSON/YAML value, or undefined. */
+export function findPrototypeKey(value: unknown): string | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    if (isPrototypeKey(k)) return k;
+    const inner = findPrototypeKey(v);
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
 }
 
 /** Values are YAML-ish scalars: numbers, booleans, null, or JSON for lists and objects. */
@@ -53,7 +74,7 @@ export function applyOverride(doc: unknown, spec: string): unknown {
     }
     node[i] = value;
   } else if (value === null) {
-    if (!(last in (node as object))) throw new UserError(`override ${spec}: ${path.join(".")} does not exist in the profile`);
+    if (!Object.hasOwn(node as object, last)) throw new UserError(`override ${spec}: ${path.join(".")} does not exist in the profile`);
     delete (node as Record<string, unknown>)[last];
   } else {
     (node as Record<string, unknown>)[last] = value;
@@ -66,5 +87,6 @@ function child(node: unknown, key: string): unknown {
     const i = Number(key);
     return Number.isInteger(i) ? node[i] : undefined;
   }
-  return (node as Record<string, unknown>)[key];
+  // Own fields only: an inherited name (toString, hasOwnProperty) is not in the profile.
+  return Object.hasOwn(node as object, key) ? (node as Record<string, unknown>)[key] : undefined;
 }

@@ -100,7 +100,7 @@ export const Data = z
 
 export const Profile = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '_', '.', '-' only").describe("Profile name"),
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '_', '.', '-' only").max(128).describe("Profile name (it names the results folder, so at most 128 characters)"),
     description: z.string().default("").describe("What this workload represents and where its numbers come from"),
     api: z
       .strictObject({

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { UserError } from "../errors.ts";
+import { z } from "zod";
 import { Metrics } from "../metrics/schema.ts";
 
 /** One run as the reports see it: its metrics plus whatever run facts sit beside them. */
@@ -18,6 +19,19 @@ export interface LoadedRun {
   /** run.json, parsed; null when absent. */
   runRecord: RunRecord | null;
 }
+
+/** The run.json fields the reports read, checked loosely: a damaged run.json loses only itself. */
+const RunRecordShape = z.looseObject({
+  run_id: z.string().optional(),
+  status: z.string().optional(),
+  target: z.string().optional(),
+  target_is_simulator: z.boolean().optional(),
+  model: z.string().optional(),
+  profile: z.looseObject({ name: z.string().optional(), overrides: z.array(z.string()).optional() }).optional(),
+  commands: z.array(z.looseObject({ argv: z.array(z.string()).optional(), stage: z.number().optional() })).optional(),
+  harness: z.looseObject({ name: z.string().optional(), pinned_version: z.string().optional(), installed_version: z.string().nullable().optional() }).optional(),
+  hub_version: z.string().optional(),
+});
 
 /** The few run.json fields the reports read; run.json holds more. */
 export interface RunRecord {
@@ -38,6 +52,21 @@ function readJson(path: string): unknown {
   } catch (e) {
     throw new UserError(`${path} is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+function readRunRecord(path: string): RunRecord | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    process.stderr.write(`hub: warning: ${displayPath(path)} is not valid JSON (${(e as Error).message}); the run's facts from it are left out\n`);
+    return null;
+  }
+  const parsed = RunRecordShape.safeParse(raw);
+  if (parsed.success) return parsed.data as RunRecord;
+  const issue = parsed.error.issues[0]!;
+  process.stderr.write(`hub: warning: ${displayPath(path)} is damaged (at ${issue.path.join(".") || "(root)"}: ${issue.message}); the run's facts from it are left out\n`);
+  return null;
 }
 
 function loadMetricsFile(file: string, shown: string): Metrics {
@@ -71,7 +100,7 @@ function loadRunAt(metricsFile: string, shown: string): LoadedRun {
     metrics: loadMetricsFile(metricsFile, shown),
     profile,
     profileText,
-    runRecord: runPath ? (readJson(runPath) as RunRecord) : null,
+    runRecord: runPath ? readRunRecord(runPath) : null,
   };
 }
 

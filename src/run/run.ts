@@ -3,12 +3,13 @@ import { hostname, cpus, totalmem, platform, arch, release } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { UserError } from "../errors.ts";
+import { ensureOutputDir } from "../output-paths.ts";
 import { getHarness, checkCapabilities } from "../harness/registry.ts";
-import { assembleMetrics } from "../metrics/assemble.ts";
+import { assembleMetrics, InvalidOutputError } from "../metrics/assemble.ts";
 import type { Metrics } from "../metrics/schema.ts";
 import { loadProfile } from "../profile/load.ts";
 import type { Reporter, RunOutcome } from "../report/reporter.ts";
-import { SERVER_LOG_FILE, type HarnessDefinition } from "../harness/contract.ts";
+import { SERVER_LOG_FILE, type ConvertContext, type ConvertResult, type HarnessDefinition } from "../harness/contract.ts";
 import type { Profile } from "../profile/schema.ts";
 import { withImage } from "../runtime/docker/index.ts";
 import { getRuntime } from "../runtime/index.ts";
@@ -91,10 +92,12 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
   if (opts.serverLog !== undefined && opts.serverContainer !== undefined) throw new UserError("give the server's log as --server-log or --server-container, not both");
   if (opts.serverLog !== undefined && !existsSync(opts.serverLog)) throw new UserError(`--server-log ${opts.serverLog}: no such file`);
   const runtime = withImage(typeof opts.runtime === "object" ? opts.runtime : getRuntime(opts.runtime ?? "local"), opts.image);
+  // Checked before anything is written: a URL with credentials must never reach run.json.
+  const givenTarget = opts.target !== undefined ? normalizeTarget(opts.target) : undefined;
 
   const started = new Date();
   const runId = `${timestamp(started)}-${harness.name}-${profile.name}`;
-  const outDir = resolve(opts.out ?? join("results", runId));
+  const outDir = ensureOutputDir(opts.out ?? join("results", runId), "--out");
   const nativeDir = join(outDir, "native");
   if (existsSync(join(outDir, "run.json"))) throw new UserError(`${outDir} already holds a run (run.json); choose another --out`);
   mkdirSync(nativeDir, { recursive: true });
@@ -111,8 +114,8 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
   const simulator = await import("../sim/index.ts");
   let sim: Awaited<ReturnType<typeof simulator.startSimulator>> | undefined;
   let target: string;
-  if (opts.target) {
-    target = normalizeTarget(opts.target);
+  if (givenTarget !== undefined) {
+    target = givenTarget;
   } else {
     sim = await simulator.startSimulator({
       port: 0,
@@ -147,13 +150,23 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
   };
   const saveRecord = () => writeFileSync(join(outDir, "run.json"), `${JSON.stringify(record, null, 2)}\n`);
   saveRecord();
+  // Marked at once, so a second Ctrl-C that exits hub on the spot still leaves the right status.
+  const onAbort = () => {
+    if (record.status !== "running") return;
+    record.status = "interrupted";
+    record.ended_at = new Date().toISOString();
+    saveRecord();
+  };
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  const interrupted = () => (opts.signal?.aborted ? finish({ kind: "interrupted", outDir }) : undefined);
 
   let metrics: Metrics | undefined;
   try {
     let info: TargetInfo | undefined;
     try {
-      info = await probeTarget(target);
+      info = await probeTarget(target, 5000, opts.signal);
     } catch (e) {
+      if (opts.signal?.aborted) return interrupted()!;
       if (sendsLoad || !(e instanceof UserError)) throw e;
       warn(`${e.message.split(". ")[0]}; ${harness.name} sends no load and waits for it`);
     }
@@ -162,7 +175,8 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
     record.model = model;
     saveRecord();
 
-    const prepared = await runtime.prepare(harness, (l) => reporter.onInstallLine?.(l));
+    const prepared = await runtime.prepare(harness, (l) => reporter.onInstallLine?.(l), opts.signal);
+    if (opts.signal?.aborted) return interrupted()!;
     if (prepared.kind === "failed") return finish({ kind: "failed", outDir, reason: prepared.reason, exitCode: null });
     record.harness.installed_version = prepared.version;
 
@@ -218,10 +232,12 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
     }
 
     // Convert whatever the harness left, even after a failure: partial results beat none.
-    const converted = await harness.converter.convert(nativeDir, { profile, harnessVersion: prepared.version });
+    const converted = await convertSafely(harness, nativeDir, { profile, harnessVersion: prepared.version });
+    if (opts.signal?.aborted) return interrupted()!;
+    let conversion: ConvertResult = converted;
     if (converted.kind === "ok") {
       converted.warnings.forEach(warn);
-      metrics = assembleMetrics(
+      const assembled = assembleSafely(() => assembleMetrics(
         {
           id: runId,
           harness: { name: harness.name, version: converted.harnessVersion ?? prepared.version },
@@ -235,32 +251,58 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
         },
         converted.stages,
         converted.startup,
-      );
-      writeFileSync(join(outDir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
+      ));
+      if (assembled.kind === "ok") {
+        assembled.value.warnings.forEach(warn);
+        metrics = assembled.value.metrics;
+        writeFileSync(join(outDir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
+      } else conversion = { kind: "failed", reason: assembled.reason };
     }
 
     if (last && last.kind !== "ok") {
       if (last.kind === "failed") return finish({ kind: "failed", outDir, reason: last.reason, exitCode: last.exitCode, ...(metrics ? { metrics } : {}) });
       return finish({ kind: last.kind, outDir, ...(metrics ? { metrics } : {}) });
     }
-    if (converted.kind === "failed") return finish({ kind: "failed", outDir, reason: `converting ${harness.name} output failed: ${converted.reason}`, exitCode: last?.exitCode ?? null });
+    if (conversion.kind === "failed") return finish({ kind: "failed", outDir, reason: `converting ${harness.name} output failed: ${conversion.reason}`, exitCode: last?.exitCode ?? null });
     return finish({ kind: "ok", outDir, metrics: metrics!, warnings });
   } catch (e) {
+    if (opts.signal?.aborted) return interrupted()!;
     record.status = "failed";
     record.error = (e as Error).message;
     record.ended_at = new Date().toISOString();
     saveRecord();
     throw e;
   } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
     await sim?.close();
   }
 
-  function finish(outcome: RunOutcome): RunOutcome {
+  function finish(result: RunOutcome): RunOutcome {
+    // Whatever failed after Ctrl-C failed because of it.
+    const outcome: RunOutcome = opts.signal?.aborted && result.kind !== "ok" ? { kind: "interrupted", outDir, ...(result.metrics ? { metrics: result.metrics } : {}) } : result;
     record.status = outcome.kind;
     if (outcome.kind === "failed") record.error = outcome.reason;
     record.ended_at = new Date().toISOString();
     saveRecord();
     reporter.onRunEnd?.(outcome);
     return outcome;
+  }
+}
+
+function assembleSafely<T>(f: () => T): { kind: "ok"; value: T } | { kind: "failed"; reason: string } {
+  try {
+    return { kind: "ok", value: f() };
+  } catch (e) {
+    if (e instanceof InvalidOutputError) return { kind: "failed", reason: e.message };
+    throw e;
+  }
+}
+
+/** A converter that throws is a converter bug or an output it did not foresee: a failed conversion, not a crash. */
+async function convertSafely(harness: HarnessDefinition, nativeDir: string, ctx: ConvertContext): Promise<ConvertResult> {
+  try {
+    return await harness.converter.convert(nativeDir, ctx);
+  } catch (e) {
+    return { kind: "failed", reason: `the ${harness.name} converter failed: ${(e as Error).message?.split("\n")[0] ?? String(e)}` };
   }
 }

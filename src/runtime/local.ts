@@ -14,8 +14,8 @@ function executable(harness: HarnessDefinition, invocation: Invocation): string 
 /** Runs the harness as a subprocess from its hub-managed Python venv. */
 export const localRuntime: Runtime = {
   name: "local",
-  async prepare(harness, onLine) {
-    const r = await installHarness(harness, { onLine });
+  async prepare(harness, onLine, signal) {
+    const r = await installHarness(harness, { onLine, ...(signal ? { signal } : {}) });
     if (r.kind === "failed") return r;
     if (!r.alreadyInstalled) onLine(`installed ${harness.name} ${r.version} in ${r.env.dir}`);
     return { kind: "ok", version: r.version };

@@ -117,6 +117,8 @@ export interface InstallOptions {
   force?: boolean;
   /** A source directory or wheel of the harness's distribution, installed with its packages. */
   from?: string;
+  /** Ctrl-C: stops the step under way (venv, pip) and installs nothing more. */
+  signal?: AbortSignal;
 }
 
 export async function installHarness(harness: HarnessDefinition, opts: InstallOptions = {}): Promise<InstallResult> {
@@ -150,7 +152,8 @@ export async function installHarness(harness: HarnessDefinition, opts: InstallOp
   const log: string[] = [];
   const run = async (file: string, args: string[]) => {
     say(`$ ${[file, ...args].join(" ")}`);
-    const child = execa(file, args, { all: true, reject: false, env: { PIP_PROGRESS_BAR: "off" } });
+    if (opts.signal?.aborted) return { exitCode: undefined, isCanceled: true };
+    const child = execa(file, args, { all: true, reject: false, env: { PIP_PROGRESS_BAR: "off" }, ...(opts.signal ? { cancelSignal: opts.signal, forceKillAfterDelay: 3000 } : {}) });
     for await (const line of child.iterable({ from: "all" })) {
       log.push(line);
       if (/^(Collecting|Installing|Successfully|ERROR|Downloading)/.test(line)) say(line);
@@ -163,6 +166,7 @@ export async function installHarness(harness: HarnessDefinition, opts: InstallOp
   const base = await basePython(harness.install.python);
   if (base.kind === "failed") return { kind: "failed", reason: `${harness.name} ${harness.version} ${base.reason}` };
   const venv = await run(base.python, ["-m", "venv", env.dir]);
+  if (opts.signal?.aborted) return interruptedInstall(env.dir);
   if (venv.exitCode !== 0) {
     return { kind: "failed", reason: `could not create a Python venv with ${base.python} (exit ${venv.exitCode}); see ${logPath}`, logPath };
   }
@@ -179,6 +183,7 @@ export async function installHarness(harness: HarnessDefinition, opts: InstallOp
     }
   }
   const pip = await run(env.python, args);
+  if (opts.signal?.aborted) return interruptedInstall(env.dir);
   if (pip.exitCode !== 0) {
     const tail = log.slice(-15).join("\n");
     return { kind: "failed", reason: `pip install ${[...harness.install.packages, ...(from !== undefined ? [from] : [])].join(" ")} failed (exit ${pip.exitCode}); last lines:\n${tail}\nfull log: ${logPath}`, logPath };
@@ -187,6 +192,7 @@ export async function installHarness(harness: HarnessDefinition, opts: InstallOp
   const noDeps = harness.install.noDeps ?? [];
   if (noDeps.length > 0) {
     const nd = await run(env.python, ["-m", "pip", "install", "--disable-pip-version-check", "--no-deps", ...noDeps]);
+    if (opts.signal?.aborted) return interruptedInstall(env.dir);
     if (nd.exitCode !== 0) {
       const tail = log.slice(-15).join("\n");
       return { kind: "failed", reason: `pip install --no-deps ${noDeps.join(" ")} failed (exit ${nd.exitCode}); last lines:\n${tail}\nfull log: ${logPath}`, logPath };
@@ -199,6 +205,12 @@ export async function installHarness(harness: HarnessDefinition, opts: InstallOp
 }
 
 /** The version of the harness's distribution in its env, checked against the pinned one. */
+/** A half-made environment is removed, so the next run starts the install afresh. */
+function interruptedInstall(dir: string): InstallResult {
+  rmSync(dir, { recursive: true, force: true });
+  return { kind: "failed", reason: "install interrupted" };
+}
+
 export async function installedVersion(harness: HarnessDefinition): Promise<{ kind: "ok"; version: string } | { kind: "failed"; reason: string }> {
   if (installSource(harness) === "none") return { kind: "ok", version: harness.version };
   const env = envFor(harness);

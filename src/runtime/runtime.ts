@@ -28,8 +28,8 @@ export interface Runtime {
   name: string;
   /** Maps host paths to the harness's view; the local runtime leaves them as they are. */
   harnessPaths?(host: { nativeDir: string; tokenizerDir: string }): HarnessPaths;
-  /** Installs (or finds) the harness and checks its version. */
-  prepare(harness: HarnessDefinition, onLine: (line: string) => void): Promise<PrepareResult>;
+  /** Installs (or finds) the harness and checks its version; stops promptly when `signal` aborts. */
+  prepare(harness: HarnessDefinition, onLine: (line: string) => void, signal?: AbortSignal): Promise<PrepareResult>;
   /** The exact command line, as recorded in run.json. */
   describe(harness: HarnessDefinition, invocation: Invocation): string[];
   exec(request: ExecRequest): Promise<ExecResult>;

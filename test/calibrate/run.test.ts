@@ -36,13 +36,13 @@ function biased(shiftMs: number): HarnessDefinition {
 
 describe("calibrate with a fake harness", () => {
   // Latencies large enough, and a tolerance loose enough, that a loaded test machine cannot fail
-  // the honest harness; the biased one is off by 100%.
+  // the honest harness; the biased one is off by 50% (a larger shift would put its first token after its last, a record hub drops as impossible).
   it("runs every harness at every setting against a fresh simulator and compares with its trace", { timeout: 90_000 }, async () => {
     const dir = out();
     const seen: string[] = [];
     const result = await calibrate(
       {
-        harnesses: [fakeHarness(), biased(100)],
+        harnesses: [fakeHarness(), biased(50)],
         runtime: directRuntime,
         overrides,
         requests: 4,
@@ -68,14 +68,14 @@ describe("calibrate with a fake harness", () => {
     expect(bad).toMatchObject({ status: "ok", ok: false });
     expect(bad.checks!.filter((c) => !c.ok).map((c) => `${c.metric} ${c.against}`)).toEqual(["ttft_ms.p50 trace", "ttft_ms.p50 set"]);
     // The shift is all in TTFT: ITL and E2E stay right.
-    expect(bad.errors!.find((e) => e.metric === "ttft_ms.p50")!.abs!).toBeGreaterThan(95);
+    expect(bad.errors!.find((e) => e.metric === "ttft_ms.p50")!.abs!).toBeGreaterThan(45);
     expect(Math.abs(bad.errors!.find((e) => e.metric === "e2e_ms.p50")!.rel!)).toBeLessThan(0.3);
 
     expect(jitter!.setting).toMatchObject({ ttftJitterMs: 20, itlJitterMs: 0, seed: 5 });
     // With jitter, TTFT is checked per request, paired with the trace; the fake's requests all match.
     expect(jitter!.runs[0]!.checks!.map((c) => c.against)).toEqual(["paired", "trace"]);
     expect(jitter!.runs[0]!.ttft_split!.matched).toBe(4);
-    expect(jitter!.runs[1]!.ttft_split!.ttft_diff_ms.p50!).toBeGreaterThan(95);
+    expect(jitter!.runs[1]!.ttft_split!.ttft_diff_ms.p50!).toBeGreaterThan(45);
     expect(jitter!.runs[0]!.ok).toBe(true);
     expect(jitter!.runs[1]!.ok).toBe(false);
     expect(result.ok).toBe(false);

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { writeFileSync } from "node:fs";
+import { writeOutputFile } from "../../output-paths.ts";
 import { extname } from "node:path";
 import { UserError } from "../../errors.ts";
 import { buildComparison, placeBaseline } from "../../report/compare.ts";
@@ -27,7 +27,7 @@ export function registerCompareCommand(program: Command): void {
       const cmp = buildComparison(runs, baseline);
       const text = formats[format](cmp);
       if (o.out) {
-        writeFileSync(o.out, text.endsWith("\n") ? text : `${text}\n`);
+        writeOutputFile(o.out, text.endsWith("\n") ? text : `${text}\n`, "--out");
         process.stdout.write(`${formats.table(cmp)}\n`);
         process.stderr.write(`hub: wrote ${o.out}\n`);
       } else process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);

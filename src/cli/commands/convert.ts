@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { writeOutputFile } from "../../output-paths.ts";
 import { basename, resolve } from "node:path";
 import { UserError } from "../../errors.ts";
 import { getHarness } from "../../harness/registry.ts";
@@ -16,10 +17,10 @@ export function registerConvertCommand(program: Command): void {
       const harness = getHarness(o.harness);
       const path = resolve(nativePath);
       if (!existsSync(path)) throw new UserError(`${nativePath} does not exist`);
-      const r = await harness.converter.convert(path, {});
+      const r = await harness.converter.convert(path, {}).catch((e: unknown) => ({ kind: "failed" as const, reason: `the converter failed: ${(e as Error).message?.split("\n")[0]}` }));
       if (r.kind === "failed") throw new UserError(`cannot convert ${nativePath} as ${harness.name} output: ${r.reason}`);
       for (const w of r.warnings) process.stderr.write(`hub: warning: ${w}\n`);
-      const metrics = assembleMetrics(
+      const { metrics, warnings } = assembleMetrics(
         {
           id: `convert-${basename(path)}`,
           harness: { name: harness.name, version: r.harnessVersion },
@@ -34,9 +35,10 @@ export function registerConvertCommand(program: Command): void {
         r.stages,
         r.startup,
       );
+      for (const w of warnings) process.stderr.write(`hub: warning: ${w}\n`);
       const json = `${JSON.stringify(metrics, null, 2)}\n`;
       if (o.out) {
-        writeFileSync(o.out, json);
+        writeOutputFile(o.out, json, "--out");
         process.stderr.write(`${summaryTable(metrics)}\nhub: wrote ${o.out}\n`);
       } else process.stdout.write(json);
     });

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+import { ensureOutputDir } from "../../output-paths.ts";
 import { basename, join } from "node:path";
 import { stringify } from "yaml";
 import { UserError } from "../../errors.ts";
@@ -32,7 +33,7 @@ export function registerExportCommand(program: Command): void {
         }
         const dir = o.out ? (runs.length > 1 ? join(o.out, run.dir ? basename(run.dir) : run.metrics.run.id) : o.out) : run.dir;
         if (!dir) throw new UserError(`${run.path} is not in a run directory; give --out DIR`);
-        mkdirSync(dir, { recursive: true });
+        ensureOutputDir(dir, o.out ? "--out" : "the run directory");
         for (const r of reports) {
           const file = join(dir, o.json ? r.fileName.replace(/\.yaml$/, ".json") : r.fileName);
           writeFileSync(file, serialise(r.report));

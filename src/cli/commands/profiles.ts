@@ -1,6 +1,7 @@
 import type { Command } from "commander";
-import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { stringify } from "yaml";
+import { isUserError, pathMistake } from "../../errors.ts";
 import { allHarnesses } from "../../harness/registry.ts";
 import { missingFeatures } from "../../harness/features.ts";
 import { builtinProfileNames, loadProfile } from "../../profile/load.ts";
@@ -45,12 +46,24 @@ export function registerProfilesCommand(program: Command): void {
     });
   profiles
     .command("validate <files...>")
-    .description("Validate profile files; exits 2 naming the file and field of the first mistake")
+    .description("Validate profile files, each on its own line; exits 2 if any is invalid, naming its file and field")
     .action((files: string[]) => {
+      let invalid = 0;
       for (const f of files) {
-        const { profile, path } = loadProfile(f);
-        readFileSync(path);
-        console.log(`${path}: valid profile "${profile.name}"`);
+        try {
+          const { profile, path } = loadProfile(f);
+          console.log(`${path}: valid profile "${profile.name}"`);
+        } catch (e) {
+          const mistake = isUserError(e) ? e : pathMistake(e);
+          if (!mistake) throw e;
+          invalid++;
+          const named = mistake.message.includes(f) || mistake.message.includes(resolve(f));
+          process.stderr.write(`hub: error: ${named ? "" : `${f}: `}${mistake.message}\n`);
+        }
+      }
+      if (invalid > 0) {
+        if (files.length > 1) process.stderr.write(`hub: ${invalid} of ${files.length} profiles invalid\n`);
+        process.exitCode = 2;
       }
     });
 }

@@ -5,6 +5,7 @@ import { HUB_VERSION } from "../../version.ts";
 import type { Cell, Comparison, CompareRow } from "../compare.ts";
 import { LATENCY_METRICS, PERCENTILES } from "../compare.ts";
 import { delta, ms, num, percent, runTag, title } from "./cells.ts";
+import { maxOf } from "../../metrics/stats.ts";
 
 /**
  * One self-contained HTML file: Chart.js's UMD build and the data are inlined, so the report
@@ -281,7 +282,7 @@ const CLIENT = String.raw`
 `;
 
 export function renderHtml(cmp: Comparison): string {
-  const maxStages = Math.max(...cmp.runs.map((r) => r.stages));
+  const maxStages = maxOf(cmp.runs.map((r) => r.stages));
   const legend = `<div class="legend">${cmp.runs.map((r) => `<span><span class="sw" style="background:${color(r.n)}"></span>${runTag(r.n)} ${esc(r.harness)}</span>`).join("")}</div>`;
   const figs = (prefix: string) =>
     LATENCY_METRICS.filter((m) => m.key !== "ntpot_ms")

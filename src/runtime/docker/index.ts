@@ -80,7 +80,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Runtime
 
     harnessPaths: () => ({ outputDir: CONTAINER_RESULTS_DIR, tokenizerDir: CONTAINER_TOKENIZER_DIR }),
 
-    async prepare(harness, onLine) {
+    async prepare(harness, onLine, signal) {
       try {
         await connect();
         if (options.image) return await prepareUserImage(harness, options.image, onLine);
@@ -102,7 +102,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Runtime
             ? `image ${ref} is not built yet: building it now (\`hub harness build ${harness.name}\` does this ahead of time)`
             : `image ${ref} was built from another Dockerfile or install spec: rebuilding it`,
         );
-        const built = await buildHarnessImage(harness, { onLine });
+        const built = await buildHarnessImage(harness, { onLine, ...(signal ? { signal } : {}) });
         if (built.kind === "failed") return built;
         onLine(`built ${ref} (${formatBytes(built.sizeBytes)}) in ${(built.durationMs / 1000).toFixed(0)} s`);
         return { kind: "ok", version: harness.version };

@@ -1,0 +1,46 @@
+import { accessSync, constants, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { pathMistake, UserError } from "./errors.ts";
+
+/**
+ * Output paths the user names (`--out`): checked before any work, so a typo costs a message, not
+ * a finished benchmark, and every problem says which flag and what is allowed.
+ */
+
+const kindOf = (path: string): "file" | "dir" | "other" | "missing" => {
+  try {
+    const st = statSync(path);
+    return st.isDirectory() ? "dir" : st.isFile() ? "file" : "other";
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return "missing";
+    throw pathMistake(e) ?? e;
+  }
+};
+
+/** A directory to write into: created if missing; a file or an unwritable place is refused. */
+export function ensureOutputDir(path: string, flag: string): string {
+  const dir = resolve(path);
+  const kind = kindOf(dir);
+  if (kind === "file" || kind === "other") throw new UserError(`${flag} ${path}: is a file; ${flag} names a directory`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    const m = pathMistake(e);
+    throw m ? new UserError(`${flag} ${path}: cannot be used as a directory: ${m.message}`) : e;
+  }
+  return dir;
+}
+
+/** A file to write: its folder is created; a directory in its place is refused. */
+export function writeOutputFile(path: string, text: string, flag: string): void {
+  const file = resolve(path);
+  if (kindOf(file) === "dir") throw new UserError(`${flag} ${path}: is a directory; ${flag} names a file`);
+  ensureOutputDir(dirname(file), `${flag} (its folder)`);
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    const m = pathMistake(e);
+    throw m ? new UserError(`${flag} ${path}: cannot be written: ${m.message}`) : e;
+  }
+}
