@@ -7,20 +7,21 @@ import { pathMistake, UserError } from "./errors.ts";
  * a finished benchmark, and every problem says which flag and what is allowed.
  */
 
-const kindOf = (path: string): "file" | "dir" | "other" | "missing" => {
+const kindOf = (path: string, flag: string, shown: string): "file" | "dir" | "other" | "missing" => {
   try {
     const st = statSync(path);
     return st.isDirectory() ? "dir" : st.isFile() ? "file" : "other";
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return "missing";
-    throw pathMistake(e) ?? e;
+    const m = pathMistake(e);
+    throw m ? new UserError(`${flag} ${shown}: ${m.message}`) : e;
   }
 };
 
 /** A directory to write into: created if missing; a file or an unwritable place is refused. */
 export function ensureOutputDir(path: string, flag: string): string {
   const dir = resolve(path);
-  const kind = kindOf(dir);
+  const kind = kindOf(dir, flag, path);
   if (kind === "file" || kind === "other") throw new UserError(`${flag} ${path}: is a file; ${flag} names a directory`);
   try {
     mkdirSync(dir, { recursive: true });
@@ -35,7 +36,7 @@ export function ensureOutputDir(path: string, flag: string): string {
 /** A file to write: its folder is created; a directory in its place is refused. */
 export function writeOutputFile(path: string, text: string, flag: string): void {
   const file = resolve(path);
-  if (kindOf(file) === "dir") throw new UserError(`${flag} ${path}: is a directory; ${flag} names a file`);
+  if (kindOf(file, flag, path) === "dir") throw new UserError(`${flag} ${path}: is a directory; ${flag} names a file`);
   ensureOutputDir(dirname(file), `${flag} (its folder)`);
   try {
     writeFileSync(file, text);

@@ -18,7 +18,9 @@ export function builtinProfileNames(): string[] {
 
 /** A built-in name (`sanity_concurrent`) or a path to a YAML file. */
 export function resolveProfilePath(nameOrPath: string): string {
-  if (nameOrPath.includes("/") || extname(nameOrPath) === ".yaml" || extname(nameOrPath) === ".yml") {
+  const builtin = join(PROFILES_DIR, `${nameOrPath}.yaml`);
+  const looksLikePath = nameOrPath.includes("/") || extname(nameOrPath) === ".yaml" || extname(nameOrPath) === ".yml";
+  if (looksLikePath || (!existsSync(builtin) && existsSync(nameOrPath))) {
     const p = resolve(nameOrPath);
     if (!existsSync(p)) throw new UserError(`profile file ${nameOrPath} does not exist`);
     return p;

@@ -5,12 +5,17 @@ import { z } from "zod";
  * offers it, nor where (target URL and model are run-time arguments).
  */
 
+/** Bounds that make an impossible number a mistake rather than a workload: no model has a 10M-token context. */
+export const MAX_TOKENS = 10_000_000;
+export const MAX_DURATION_S = 30 * 24 * 3600;
+const tokens = z.number().int().positive().max(MAX_TOKENS);
+
 export const LengthDistribution = z
   .strictObject({
-    mean: z.number().int().positive().describe("Mean length in tokens"),
-    stddev: z.number().nonnegative().default(0).describe("Standard deviation in tokens; 0 gives fixed lengths"),
-    min: z.number().int().positive().optional().describe("Smallest length in tokens"),
-    max: z.number().int().positive().optional().describe("Largest length in tokens"),
+    mean: tokens.describe("Mean length in tokens"),
+    stddev: z.number().nonnegative().max(MAX_TOKENS).default(0).describe("Standard deviation in tokens; 0 gives fixed lengths"),
+    min: tokens.optional().describe("Smallest length in tokens"),
+    max: tokens.optional().describe("Largest length in tokens"),
   })
   .superRefine((d, ctx) => {
     if (d.min !== undefined && d.min > d.mean) ctx.addIssue({ code: "custom", path: ["min"], message: `min (${d.min}) must not exceed mean (${d.mean})` });
@@ -20,10 +25,10 @@ export const LengthDistribution = z
 
 export const Stage = z
   .strictObject({
-    concurrency: z.number().int().positive().optional().describe("Closed-loop streams (concurrent), or the in-flight cap (throughput)"),
-    rate: z.number().positive().optional().describe("Requests per second offered (constant, poisson)"),
-    duration_s: z.number().positive().optional().describe("How long the stage runs, in seconds"),
-    requests: z.number().int().positive().optional().describe("How many requests the stage sends"),
+    concurrency: z.number().int().positive().max(1_000_000).optional().describe("Closed-loop streams (concurrent), or the in-flight cap (throughput)"),
+    rate: z.number().positive().max(1_000_000).optional().describe("Requests per second offered (constant, poisson)"),
+    duration_s: z.number().positive().max(MAX_DURATION_S).optional().describe("How long the stage runs, in seconds (at most 30 days)"),
+    requests: z.number().int().positive().max(1_000_000_000).optional().describe("How many requests the stage sends"),
   })
   .describe("One load point; a stage ends at duration_s or after requests, whichever is set");
 
@@ -39,7 +44,7 @@ export const Load = z
     stages: z.array(Stage).min(1).describe("Load points, run in order"),
     sweep: z
       .strictObject({
-        points: z.number().int().min(2).default(10).describe("Number of load points including synchronous and throughput"),
+        points: z.number().int().min(2).max(1000).default(10).describe("Number of load points including synchronous and throughput"),
       })
       .optional()
       .describe("Only for type sweep"),
@@ -73,10 +78,10 @@ export const Load = z
   });
 
 export const SharedPrefix = z.strictObject({
-  groups: z.number().int().positive().describe("Distinct shared prefixes"),
-  prompts_per_group: z.number().int().positive().describe("Distinct questions per prefix"),
-  prefix_tokens: z.number().int().positive().describe("Length of each shared prefix"),
-  question_tokens: z.number().int().positive().describe("Length of the unique part after the prefix"),
+  groups: z.number().int().positive().max(1_000_000).describe("Distinct shared prefixes"),
+  prompts_per_group: z.number().int().positive().max(1_000_000).describe("Distinct questions per prefix"),
+  prefix_tokens: tokens.describe("Length of each shared prefix"),
+  question_tokens: tokens.describe("Length of the unique part after the prefix"),
 });
 
 export const DATA_TYPES = ["random", "shared_prefix", "file"] as const;
@@ -88,7 +93,7 @@ export const Data = z
     output_tokens: LengthDistribution.optional().describe("Output lengths (all types); the server is asked to ignore EOS"),
     shared_prefix: SharedPrefix.optional().describe("Only for type shared_prefix"),
     path: z.string().optional().describe("Only for type file: a JSONL file, one {\"prompt\": ...} per line"),
-    seed: z.number().int().nonnegative().default(42).describe("Seed for everything random in the workload"),
+    seed: z.number().int().nonnegative().max(2 ** 32 - 1).default(42).describe("Seed for everything random in the workload"),
   })
   .superRefine((d, ctx) => {
     if (d.type === "random" && !d.input_tokens) ctx.addIssue({ code: "custom", path: ["input_tokens"], message: "data type random needs input_tokens" });
@@ -113,8 +118,8 @@ export const Profile = z
     data: Data.describe("What the requests contain"),
     limits: z
       .strictObject({
-        max_duration_s: z.number().positive().optional().describe("Stop the whole run after this many seconds"),
-        max_requests: z.number().int().positive().optional().describe("Stop each stage after this many requests"),
+        max_duration_s: z.number().positive().max(MAX_DURATION_S).optional().describe("Stop the whole run after this many seconds"),
+        max_requests: z.number().int().positive().max(1_000_000_000).optional().describe("Stop each stage after this many requests"),
         max_error_rate: z.number().min(0).max(1).optional().describe("Stop a stage once this fraction of requests has failed"),
       })
       .prefault({})

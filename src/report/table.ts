@@ -1,13 +1,14 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Metrics } from "../metrics/schema.ts";
+import { maxOf } from "../metrics/stats.ts";
 import { buildComparison } from "./compare.ts";
 import { renderTableFormat } from "./formats/table.ts";
 import { displayPath, loadRuns, type LoadedRun } from "./load.ts";
 
 /** Renders rows as an aligned plain-text table (numbers right-aligned). */
 export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const widths = header.map((h, i) => Math.max(h.length, maxOf(rows.map((r) => (r[i] ?? "").length))));
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[-+\d.,%*]*$|^-$/.test(r[i] ?? "")));
   const line = (cells: readonly string[]) =>
     cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();

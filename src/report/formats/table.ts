@@ -1,4 +1,5 @@
 import type { Comparison } from "../compare.ts";
+import { maxOf } from "../../metrics/stats.ts";
 import { baselineNote, runLine, sup, textColumns, title, type TextColumn } from "./cells.ts";
 
 /**
@@ -6,7 +7,7 @@ import { baselineNote, runLine, sup, textColumns, title, type TextColumn } from 
  * the next, so the fifteen of them read as five groups without a second header line.
  */
 export function renderGroupedTable(columns: readonly Pick<TextColumn, "header" | "group" | "numeric">[], rows: readonly (readonly string[])[]): string {
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const widths = columns.map((c, i) => Math.max(c.header.length, maxOf(rows.map((r) => (r[i] ?? "").length))));
   const gap = (i: number) => (i === 0 ? "" : columns[i]!.group !== undefined && columns[i]!.group !== columns[i - 1]!.group ? "   " : "  ");
   const pad = (s: string, i: number) => (columns[i]!.numeric ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
   const line = (cells: readonly string[]) => cells.map((c, i) => gap(i) + pad(c, i)).join("").trimEnd();
