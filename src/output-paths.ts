@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { pathMistake, UserError } from "./errors.ts";
 
@@ -24,13 +24,26 @@ export function ensureOutputDir(path: string, flag: string): string {
   const kind = kindOf(dir, flag, path);
   if (kind === "file" || kind === "other") throw new UserError(`${flag} ${path}: is a file; ${flag} names a directory`);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     accessSync(dir, constants.W_OK);
   } catch (e) {
     const m = pathMistake(e);
     throw m ? new UserError(`${flag} ${path}: cannot be used as a directory: ${m.message}`) : e;
   }
   return dir;
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdirSync never returns for a path under /proc,
+ * where mkdir answers ENOENT for ever.
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) {
+    missing.push(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) mkdirSync(d);
 }
 
 /** A file to write: its folder is created; a directory in its place is refused. */
