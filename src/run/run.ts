@@ -232,7 +232,7 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
     }
 
     // Convert whatever the harness left, even after a failure: partial results beat none.
-    const converted = await convertSafely(harness, nativeDir, { profile, harnessVersion: prepared.version });
+    const converted = await convertSafely(harness, nativeDir, { profile, harnessVersion: prepared.version }, opts.signal);
     if (opts.signal?.aborted) return interrupted()!;
     let conversion: ConvertResult = converted;
     if (converted.kind === "ok") {
@@ -299,9 +299,14 @@ function assembleSafely<T>(f: () => T): { kind: "ok"; value: T } | { kind: "fail
 }
 
 /** A converter that throws is a converter bug or an output it did not foresee: a failed conversion, not a crash. */
-async function convertSafely(harness: HarnessDefinition, nativeDir: string, ctx: ConvertContext): Promise<ConvertResult> {
+async function convertSafely(harness: HarnessDefinition, nativeDir: string, ctx: ConvertContext, signal?: AbortSignal): Promise<ConvertResult> {
   try {
-    return await harness.converter.convert(nativeDir, ctx);
+    // Ctrl-C does not wait for a long conversion: the raw output stays for `hub convert`.
+    const aborted = new Promise<ConvertResult>((resolve) => {
+      if (signal?.aborted) resolve({ kind: "failed", reason: "interrupted" });
+      signal?.addEventListener("abort", () => resolve({ kind: "failed", reason: "interrupted" }), { once: true });
+    });
+    return await Promise.race([harness.converter.convert(nativeDir, ctx), aborted]);
   } catch (e) {
     return { kind: "failed", reason: `the ${harness.name} converter failed: ${(e as Error).message?.split("\n")[0] ?? String(e)}` };
   }

@@ -37,6 +37,8 @@ export interface SimulatorOptions {
    * by at most that long. 0 = timers only. Default 1. See scheduler.ts and bench/README.md.
    */
   preciseWaitMs?: number;
+  /** A request whose body has not fully arrived this long after its headers gets HTTP 408. Default 30000. */
+  bodyTimeoutMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -54,6 +56,7 @@ export interface ResolvedOptions {
   tracePath: string | undefined;
   defaultMaxTokens: number;
   preciseWaitMs: number;
+  bodyTimeoutMs: number;
 }
 
 type NumericKey = { [K in keyof ResolvedOptions]: ResolvedOptions[K] extends number ? K : never }[keyof ResolvedOptions];
@@ -82,6 +85,7 @@ export const NUMBER_SPECS: readonly NumberSpec[] = [
   { key: "maxModelLen", flag: "--max-model-len", min: 1, max: Number.MAX_SAFE_INTEGER, integer: true, allowed: "an integer >= 1" },
   { key: "defaultMaxTokens", flag: "--default-max-tokens", min: 1, max: Number.MAX_SAFE_INTEGER, integer: true, allowed: "an integer >= 1" },
   { key: "preciseWaitMs", flag: "--precise-wait-ms", min: 0, max: 5, integer: false, allowed: "a number of ms from 0 to 5" },
+  { key: "bodyTimeoutMs", flag: "--body-timeout-ms", min: 1, max: 3_600_000, integer: false, allowed: "a number of ms >= 1" },
 ];
 
 export const DEFAULTS = {
@@ -97,6 +101,7 @@ export const DEFAULTS = {
   maxModelLen: 32768,
   defaultMaxTokens: 16,
   preciseWaitMs: 1,
+  bodyTimeoutMs: 30_000,
 } as const;
 
 function checkNumber(spec: NumberSpec, value: number, name: string): number {
@@ -130,6 +135,7 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
     tracePath: options.tracePath,
     defaultMaxTokens: options.defaultMaxTokens ?? DEFAULTS.defaultMaxTokens,
     preciseWaitMs: options.preciseWaitMs ?? DEFAULTS.preciseWaitMs,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutMs,
   };
   for (const spec of NUMBER_SPECS) {
     const value = resolved[spec.key];

@@ -34,8 +34,6 @@ export interface Simulator {
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Bodies above this are parsed and counted off the server's thread. */
 const LARGE_BODY_BYTES = 256 * 1024;
-/** A client that opened a request and stopped sending its body. */
-const BODY_TIMEOUT_MS = 30_000;
 
 /** One completion request in flight. */
 interface Active {
@@ -210,9 +208,9 @@ class SimServer {
     const chunks: Buffer[] = [];
     let bytes = 0;
     const bodyTimer = setTimeout(() => {
-      this.fail(a, new ApiError(408, `request body not received within ${BODY_TIMEOUT_MS / 1000} s`));
+      this.fail(a, new ApiError(408, `request body not received within ${this.opts.bodyTimeoutMs / 1000} s`));
       req.destroy();
-    }, BODY_TIMEOUT_MS);
+    }, this.opts.bodyTimeoutMs);
     bodyTimer.unref();
     res.once("close", () => clearTimeout(bodyTimer));
     req.on("data", (chunk: Buffer) => {

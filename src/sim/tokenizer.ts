@@ -177,8 +177,10 @@ export class TokenCounter {
 
   /** Parses a large request body off the server's thread and counts its prompt. */
   async parseAndCount(endpoint: Endpoint, body: Buffer): Promise<{ request: GenRequest; count: number }> {
-    // A copy the worker owns: transferring the body's pooled buffer could take others' bytes with it.
-    const bytes = new Uint8Array(body);
+    // Transferred without a copy when the body owns its whole buffer (a large Buffer.concat does);
+    // a pooled buffer is copied, since transferring it would take others' bytes with it.
+    const owns = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+    const bytes = owns ? new Uint8Array(body.buffer, 0, body.byteLength) : new Uint8Array(body);
     const r = await this.bulk.send({ endpoint, body: bytes }, [bytes.buffer as ArrayBuffer]);
     return { request: r.request!, count: r.count };
   }

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { ALL_FEATURES } from "../../harness/features.ts";
 import { allHarnesses, getHarness } from "../../harness/registry.ts";
 import { renderTable } from "../../report/table.ts";
+import { withInterrupts } from "../interrupt.ts";
 import { envFor, installHarness, installSource, isInstalled } from "../../runtime/python.ts";
 import type { HarnessDefinition } from "../../harness/contract.ts";
 
@@ -43,7 +44,14 @@ export function registerHarnessCommands(program: Command): void {
     .option("--from <path>", "install the harness from this source directory or wheel (for a harness on no package index, e.g. fmperf)")
     .action(async (name: string, o: { force?: boolean; from?: string }) => {
       const h = getHarness(name);
-      const r = await installHarness(h, { force: Boolean(o.force), ...(o.from !== undefined ? { from: o.from } : {}), onLine: (l) => process.stderr.write(`  ${l}\n`) });
+      const r = await withInterrupts(`installing ${name}`, (signal) =>
+        installHarness(h, { force: Boolean(o.force), ...(o.from !== undefined ? { from: o.from } : {}), onLine: (l) => process.stderr.write(`  ${l}\n`), signal }),
+      );
+      if (r.kind === "failed" && r.reason === "install interrupted") {
+        process.stderr.write(`hub: installing ${name} interrupted; nothing was kept\n`);
+        process.exitCode = 130;
+        return;
+      }
       if (r.kind === "failed") {
         process.stderr.write(`hub: installing ${name} failed: ${r.reason}\n`);
         process.exitCode = 1;

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { UserError } from "../../errors.ts";
 import { runBenchmark } from "../../run/run.ts";
 import { terminalReporter } from "../../report/terminal.ts";
+import { withInterrupts } from "../interrupt.ts";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -39,19 +40,8 @@ export function registerRunCommand(program: Command): void {
     )
     .action(async (o) => {
       const reporter = terminalReporter({ quiet: Boolean(o.quiet), json: Boolean(o.json) });
-      const abort = new AbortController();
-      let interrupts = 0;
-      const onSigint = () => {
-        interrupts++;
-        if (interrupts === 1) {
-          process.stderr.write("\nhub: stopping the harness (Ctrl-C again to quit at once)…\n");
-          abort.abort();
-        } else process.exit(130);
-      };
-      process.on("SIGINT", onSigint);
-      process.on("SIGTERM", onSigint);
-      try {
-        const outcome = await runBenchmark(
+      const outcome = await withInterrupts("the run", (signal) =>
+        runBenchmark(
           {
             harness: o.harness,
             profile: o.profile,
@@ -66,14 +56,11 @@ export function registerRunCommand(program: Command): void {
             timeoutS: o.timeout,
             serverLog: o.serverLog,
             serverContainer: o.serverContainer,
-            signal: abort.signal,
+            signal,
           },
           reporter,
-        );
-        process.exitCode = outcome.kind === "ok" ? 0 : outcome.kind === "interrupted" ? 130 : 1;
-      } finally {
-        process.off("SIGINT", onSigint);
-        process.off("SIGTERM", onSigint);
-      }
+        ),
+      );
+      process.exitCode = outcome.kind === "ok" ? 0 : outcome.kind === "interrupted" ? 130 : 1;
     });
 }

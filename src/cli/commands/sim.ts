@@ -42,13 +42,15 @@ export function registerSimCommand(program: Command): void {
     .option("--max-model-len <n>", "context length; longer prompt + max_tokens gets HTTP 400", "32768")
     .option("--default-max-tokens <n>", "output tokens when a request sets no max_tokens", String(DEFAULTS.defaultMaxTokens))
     .option("--precise-wait-ms <ms>", "advanced: sleep precisely (blocking) for the last N ms before each token; 0 = Node timers only", String(DEFAULTS.preciseWaitMs))
+    .option("--body-timeout-ms <ms>", "a request body not fully received this long after its headers gets HTTP 408", String(DEFAULTS.bodyTimeoutMs))
     .option("--trace <file>", "append the ground-truth trace (JSONL, one line per request) to this file")
     .addHelpText(
       "after",
       `
 Endpoints: POST /v1/completions, POST /v1/chat/completions (streaming or not), GET /v1/models,
 GET /health, GET /metrics (vLLM metric names). Every response has exactly max_tokens (or
-max_completion_tokens) output tokens, one per SSE chunk; each is one Qwen3 token.
+max_completion_tokens) output tokens, one per SSE chunk; each is one Qwen3 token. Bodies over
+16 MiB get HTTP 413; bodies over 256 KiB are parsed and counted on a separate worker thread.
 Stop with Ctrl-C (SIGINT) or SIGTERM; the trace file is flushed on exit.`,
     )
     .action(async (flags: SimFlags) => {
