@@ -17,3 +17,8 @@ export function redactText(text: string, env: NodeJS.ProcessEnv = process.env): 
   }
   return out;
 }
+
+/** Whether the environment holds any secret redactText would replace (most runs: none, so no scan). */
+export function hasSecrets(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Object.entries(env).some(([k, v]) => v !== undefined && v.length >= 8 && SECRET_NAME.test(k));
+}

@@ -1,6 +1,7 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import { once } from "node:events";
 import { execa } from "execa";
+import { LineSink } from "./lines.ts";
 
 export interface ExecOptions {
   cwd: string;
@@ -70,16 +71,10 @@ export async function runProcess(file: string, args: readonly string[], opts: Ex
   const pump = async (stream: "stdout" | "stderr") => {
     const source = child[stream];
     if (!source) return;
-    let rest = "";
+    const sink = new LineSink(logs[stream], (line) => opts.onLine?.(stream, line));
     source.setEncoding("utf8");
-    for await (const chunk of source) {
-      logs[stream].write(chunk);
-      if (!opts.onLine) continue;
-      const lines = (rest + chunk).split(/\r?\n|\r/);
-      rest = lines.pop() ?? "";
-      for (const line of lines) opts.onLine(stream, line);
-    }
-    if (rest && opts.onLine) opts.onLine(stream, rest);
+    for await (const chunk of source) sink.write(chunk as string);
+    sink.end();
   };
 
   const [result] = await Promise.all([child, pump("stdout"), pump("stderr")]);

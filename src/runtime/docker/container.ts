@@ -6,6 +6,7 @@ import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type Docker from "dockerode";
 import type { ExecResult } from "../process.ts";
+import { LineSink } from "../lines.ts";
 import { connect, isNotFound, LABELS, shortError, withTimeout } from "./engine.ts";
 
 export interface ContainerRunOptions {
@@ -216,19 +217,13 @@ export async function runContainer(opts: ContainerRunOptions): Promise<ExecResul
   }
 
   async function pump(name: "stdout" | "stderr", source: PassThrough): Promise<void> {
-    let rest = "";
-    const line = (l: string) => {
+    const sink = new LineSink(logs[name], (l) => {
       if (name === "stderr" && l.trim()) lastStderr = l;
       opts.onLine?.(name, l);
-    };
+    });
     source.setEncoding("utf8");
-    for await (const chunk of source as AsyncIterable<string>) {
-      logs[name].write(chunk);
-      const lines = (rest + chunk).split(/\r?\n|\r/);
-      rest = lines.pop() ?? "";
-      lines.forEach(line);
-    }
-    if (rest) line(rest);
+    for await (const chunk of source as AsyncIterable<string>) sink.write(chunk);
+    sink.end();
   }
 }
 

@@ -130,7 +130,8 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Runtime
       return runContainer({
         image: imageFor(req.harness),
         argv: req.invocation.argv,
-        env: { ...HARNESS_ENV, ...req.invocation.env },
+        // The API key travels as the environment variable harnesses read, never on a command line.
+        env: { ...HARNESS_ENV, ...(process.env.OPENAI_API_KEY ? { OPENAI_API_KEY: process.env.OPENAI_API_KEY } : {}), ...req.invocation.env },
         mounts: [
           { host: req.nativeDir, container: CONTAINER_RESULTS_DIR },
           { host: req.tokenizerDir, container: CONTAINER_TOKENIZER_DIR, ro: true },
