@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parse } from "yaml";
 import { z } from "zod";
-import { UserError } from "../errors.ts";
+import { configDir, readHubConfig } from "../config.ts";
 import type { HarnessDefinition } from "./contract.ts";
 import { ALL_FEATURES } from "./features.ts";
 
@@ -19,11 +18,7 @@ const PluginShape = z.object({
   converter: z.object({ knownVersions: z.array(z.string()), convert: z.function() }),
 });
 
-export const CONFIG_FILE = "hub.config.yaml";
-
-const HubConfig = z.strictObject({
-  plugins: z.array(z.string()).default([]).describe("Harness plugins: npm package names or paths relative to this file"),
-});
+export { CONFIG_FILE } from "../config.ts";
 
 export interface PluginSpec {
   /** As written by the user. */
@@ -38,17 +33,8 @@ export type PluginLoad =
 
 /** Plugin specs from ./hub.config.yaml, if there is one. */
 export function configPlugins(cwd = process.cwd()): PluginSpec[] {
-  const path = resolve(cwd, CONFIG_FILE);
-  if (!existsSync(path)) return [];
-  let raw: unknown;
-  try {
-    raw = parse(readFileSync(path, "utf8")) ?? {};
-  } catch (e) {
-    throw new UserError(`${path}: not valid YAML: ${(e as Error).message}`);
-  }
-  const r = HubConfig.safeParse(raw);
-  if (!r.success) throw new UserError(`${path}: ${r.error.issues.map((i) => `at ${i.path.join(".") || "(top level)"}: ${i.message}`).join("; ")}`);
-  return r.data.plugins.map((spec) => ({ spec, base: dirname(path) }));
+  const loaded = readHubConfig(cwd);
+  return loaded.config.plugins.map((spec) => ({ spec, base: configDir(loaded) }));
 }
 
 function resolveSpec({ spec, base }: PluginSpec): string {

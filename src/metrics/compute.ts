@@ -26,6 +26,8 @@ export interface StageInput {
   /** Names the per-request source fields, for provenance. */
   recordSource?: string;
   notes?: string[];
+  /** With --parallel: each worker's share, carried into the stage as it is. */
+  workers?: Stage["workers"];
 }
 
 function distribution(summary: Summary, provenance: Provenance): Distribution {
@@ -152,6 +154,7 @@ export function computeStage(input: StageInput): Stage {
       output_per_request: pick2(outputTokens, recomputed("output tokens")),
     },
     notes,
+    ...(input.workers ? { workers: input.workers } : {}),
   };
 }
 

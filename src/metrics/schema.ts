@@ -37,6 +37,19 @@ export const LoadPoint = z.strictObject({
   rate: z.number().positive().optional().describe("Requests per second offered"),
 });
 
+export const WorkerBreakdown = z.strictObject({
+  worker: z.number().int().nonnegative().describe("Worker index (0-based), as native/worker-<i>/"),
+  seed: z.number().int().nonnegative().nullable().describe("The data seed the worker ran with"),
+  requests: z.number().int().nonnegative().describe("Requests the worker recorded in this stage"),
+  failed: z.number().int().nonnegative(),
+  window_start_s: z.number().nullable().describe("First send, in the worker's clock (epoch seconds where the harness uses them)"),
+  window_end_s: z.number().nullable().describe("Last end, in the worker's clock"),
+  ttft_ms_p50: z.number().nullable(),
+  ttft_ms_p99: z.number().nullable(),
+  itl_ms_p50: z.number().nullable(),
+  itl_ms_p99: z.number().nullable(),
+});
+
 export const Stage = z.strictObject({
   index: z.number().int().nonnegative(),
   load: LoadPoint,
@@ -68,6 +81,10 @@ export const Stage = z.strictObject({
     })
     .describe("Token counts of successful requests"),
   notes: z.array(z.string()).describe("Warnings about this stage (lossy mappings, approximations)"),
+  workers: z
+    .array(WorkerBreakdown)
+    .optional()
+    .describe("With --parallel: each load generator's share; the stage's distributions pool all their per-request records"),
 });
 
 const seconds = z.number().nonnegative().nullable();

@@ -1,22 +1,23 @@
-import { copyFileSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
-import { hostname, cpus, totalmem, platform, arch, release } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { arch, cpus, hostname, platform, release, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { UserError } from "../errors.ts";
-import { ensureOutputDir } from "../output-paths.ts";
-import { getHarness, checkCapabilities } from "../harness/registry.ts";
-import { assembleMetrics, InvalidOutputError } from "../metrics/assemble.ts";
+import { SERVER_LOG_FILE, type HarnessDefinition } from "../harness/contract.ts";
+import { checkCapabilities, getHarness } from "../harness/registry.ts";
+import { assembleMetrics, InvalidOutputError, type RunFacts } from "../metrics/assemble.ts";
 import type { Metrics } from "../metrics/schema.ts";
+import { ensureOutputDir } from "../output-paths.ts";
 import { loadProfile } from "../profile/load.ts";
-import type { Reporter, RunOutcome } from "../report/reporter.ts";
-import { SERVER_LOG_FILE, type ConvertContext, type ConvertResult, type HarnessDefinition } from "../harness/contract.ts";
 import type { Profile } from "../profile/schema.ts";
-import { withImage } from "../runtime/docker/index.ts";
-import { getRuntime } from "../runtime/index.ts";
-import type { Runtime } from "../runtime/runtime.ts";
-import type { ExecResult } from "../runtime/process.ts";
+import type { Reporter, RunOutcome } from "../report/reporter.ts";
+import { createRuntime, serverContainerLog } from "../runtime/index.ts";
+import type { Runtime, RuntimeOptions, WorkerResult } from "../runtime/runtime.ts";
 import { HUB_VERSION } from "../version.ts";
-import { redactEnv } from "./redact.ts";
+import { convertWorkers } from "./convert.ts";
+import { executeWorkers, type Worker } from "./execute.ts";
+import { RunFile } from "./record.ts";
+import { splitProfile, type WorkerPlan } from "./split.ts";
 import { normalizeTarget, probeTarget, type TargetInfo } from "./target.ts";
 
 export interface RunOptions {
@@ -29,8 +30,14 @@ export interface RunOptions {
   target?: string;
   model?: string;
   runtime?: string | Runtime;
-  /** A container image to run the harness in (docker runtime only) instead of hub's own. */
+  /** A container image to run the harness in (docker, kubernetes) instead of hub's own. */
   image?: string;
+  /** Settings for the runtime (Kubernetes namespace, kubeconfig, resources…). */
+  runtimeOptions?: RuntimeOptions;
+  /** Load generators sharing the profile's load (default 1); their records are pooled. */
+  parallel?: number;
+  /** With parallel workers: a worker that failed is left out of the merged result instead of failing the run. */
+  keepPartial?: boolean;
   out?: string;
   /** A Hugging Face tokenizer directory for the harness; default: the simulator's Qwen3 one. */
   tokenizer?: string;
@@ -58,30 +65,8 @@ function timestamp(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").replace("T", "-");
 }
 
-interface RunRecord {
-  hub_version: string;
-  run_id: string;
-  status: "running" | "ok" | "failed" | "interrupted" | "timed_out";
-  error?: string;
-  harness: { name: string; pinned_version: string; installed_version: string | null };
-  profile: { name: string; path: string; overrides: readonly string[] };
-  target: string;
-  target_is_simulator: boolean;
-  model: string;
-  runtime: string;
-  commands: { argv: string[]; env?: Record<string, string>; stage?: number; exit_code?: number | null; result?: string; duration_s?: number }[];
-  started_at: string;
-  ended_at: string | null;
-  exit_code: number | null;
-  warnings: string[];
-  host: Record<string, unknown>;
-}
-
-/**
- * profile → adapter → runtime → converter → metrics → report. Whatever happens, run.json and
- * the harness's raw output and logs stay in the run directory.
- */
-export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promise<RunOutcome> {
+/** Everything checked before a file is written: a mistake here costs nothing. */
+async function plan(opts: RunOptions) {
   const harness = typeof opts.harness === "string" ? getHarness(opts.harness) : opts.harness;
   // A harness that declares no capabilities sends no load (it measures the server some other
   // way): any profile will do, none is needed, and the target need not be up yet.
@@ -91,10 +76,20 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
   if (sendsLoad) checkCapabilities(harness, profile);
   if (opts.serverLog !== undefined && opts.serverContainer !== undefined) throw new UserError("give the server's log as --server-log or --server-container, not both");
   if (opts.serverLog !== undefined && !existsSync(opts.serverLog)) throw new UserError(`--server-log ${opts.serverLog}: no such file`);
-  const runtime = withImage(typeof opts.runtime === "object" ? opts.runtime : getRuntime(opts.runtime ?? "local"), opts.image);
+  const workers = splitProfile(profile, opts.parallel ?? 1);
+  const runtimeOptions = { ...opts.runtimeOptions, ...(opts.image !== undefined ? { image: opts.image } : {}) };
+  const runtime = typeof opts.runtime === "object" ? opts.runtime : await createRuntime(opts.runtime ?? "local", runtimeOptions);
   // Checked before anything is written: a URL with credentials must never reach run.json.
   const givenTarget = opts.target !== undefined ? normalizeTarget(opts.target) : undefined;
+  return { harness, sendsLoad, profile, profilePath, workers, runtime, givenTarget };
+}
 
+/**
+ * profile → adapter → runtime → converter → metrics → report. Whatever happens, run.json and
+ * the harness's raw output and logs stay in the run directory.
+ */
+export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promise<RunOutcome> {
+  const { harness, sendsLoad, profile, profilePath, workers, runtime, givenTarget } = await plan(opts);
   const started = new Date();
   const runId = `${timestamp(started)}-${harness.name}-${profile.name}`;
   const outDir = ensureOutputDir(opts.out ?? join("results", runId), "--out");
@@ -112,26 +107,11 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
   // The target must answer before anything is installed or started.
   // Loaded on demand: the simulator brings a tokenizer that takes a while to load.
   const simulator = await import("../sim/index.ts");
-  let sim: Awaited<ReturnType<typeof simulator.startSimulator>> | undefined;
-  let target: string;
-  if (givenTarget !== undefined) {
-    target = givenTarget;
-  } else {
-    sim = await simulator.startSimulator({
-      port: 0,
-      ...(opts.model ? { model: opts.model } : {}),
-      ...(opts.sim?.ttftMs !== undefined ? { ttftMs: opts.sim.ttftMs } : {}),
-      ...(opts.sim?.itlMs !== undefined ? { itlMs: opts.sim.itlMs } : {}),
-      ...(opts.sim?.ttftJitterMs !== undefined ? { ttftJitterMs: opts.sim.ttftJitterMs } : {}),
-      ...(opts.sim?.itlJitterMs !== undefined ? { itlJitterMs: opts.sim.itlJitterMs } : {}),
-      ...(opts.sim?.seed !== undefined ? { seed: opts.sim.seed } : {}),
-      tracePath: opts.sim?.tracePath ?? join(outDir, "sim-trace.jsonl"),
-    });
-    target = sim.url;
-    reporter.onInfo?.(`no --target given: started the built-in simulator at ${target} (ground truth in sim-trace.jsonl)`);
-  }
+  const sim = givenTarget === undefined ? await startOwnSimulator(simulator, opts, outDir) : undefined;
+  const target = givenTarget ?? sim!.url;
+  if (sim) reporter.onInfo?.(`no --target given: started the built-in simulator at ${target} (ground truth in sim-trace.jsonl)`);
 
-  const record: RunRecord = {
+  const run = new RunFile(outDir, {
     hub_version: HUB_VERSION,
     run_id: runId,
     status: "running",
@@ -141,173 +121,177 @@ export async function runBenchmark(opts: RunOptions, reporter: Reporter): Promis
     target_is_simulator: sim !== undefined,
     model: opts.model ?? "",
     runtime: runtime.name,
+    parallel: workers.length,
+    workers: workers.map((w) => ({ worker: w.index, seed: w.seed })),
     commands: [],
     started_at: started.toISOString(),
     ended_at: null,
     exit_code: null,
     warnings,
     host: { hostname: hostname(), platform: platform(), release: release(), arch: arch(), cpus: cpus().length, memory_bytes: totalmem(), node: process.version },
-  };
-  const saveRecord = () => writeFileSync(join(outDir, "run.json"), `${JSON.stringify(record, null, 2)}\n`);
-  saveRecord();
-  // Marked at once, so a second Ctrl-C that exits hub on the spot still leaves the right status.
-  const onAbort = () => {
-    if (record.status !== "running") return;
-    record.status = "interrupted";
-    record.ended_at = new Date().toISOString();
-    saveRecord();
-  };
+  });
+  const onAbort = () => run.markInterrupted();
   opts.signal?.addEventListener("abort", onAbort, { once: true });
-  const interrupted = () => (opts.signal?.aborted ? finish({ kind: "interrupted", outDir }) : undefined);
+  const aborted = () => opts.signal?.aborted === true;
 
-  let metrics: Metrics | undefined;
+  function finish(result: RunOutcome): RunOutcome {
+    // Whatever failed after Ctrl-C failed because of it.
+    const outcome: RunOutcome = aborted() && result.kind !== "ok" ? { kind: "interrupted", outDir, ...(result.metrics ? { metrics: result.metrics } : {}) } : result;
+    run.end(outcome.kind, outcome.kind === "failed" ? outcome.reason : undefined);
+    reporter.onRunEnd?.(outcome);
+    return outcome;
+  }
+
   try {
     let info: TargetInfo | undefined;
     try {
       info = await probeTarget(target, 5000, opts.signal);
     } catch (e) {
-      if (opts.signal?.aborted) return interrupted()!;
+      if (aborted()) return finish({ kind: "interrupted", outDir });
       if (sendsLoad || !(e instanceof UserError)) throw e;
       warn(`${e.message.split(". ")[0]}; ${harness.name} sends no load and waits for it`);
     }
     const model = opts.model ?? info?.models[0] ?? (sendsLoad ? undefined : "");
     if (model === undefined) throw new UserError(`target ${target} lists no models at /v1/models; pass --model`);
-    record.model = model;
-    saveRecord();
+    run.record.model = model;
+    run.save();
 
     const prepared = await runtime.prepare(harness, (l) => reporter.onInstallLine?.(l), opts.signal);
-    if (opts.signal?.aborted) return interrupted()!;
+    if (aborted()) return finish({ kind: "interrupted", outDir });
     if (prepared.kind === "failed") return finish({ kind: "failed", outDir, reason: prepared.reason, exitCode: null });
-    record.harness.installed_version = prepared.version;
+    run.record.harness.installed_version = prepared.version;
 
     const tokenizerDir = resolve(opts.tokenizer ?? simulator.tokenizerDir());
-    const paths = runtime.harnessPaths?.({ nativeDir, tokenizerDir }) ?? { outputDir: nativeDir, tokenizerDir };
-    const translated = harness.translate(profile, { target, model, ...paths });
-    if (translated.kind === "unsupported") throw new UserError(`harness ${harness.name} cannot run profile ${profile.name}: ${translated.reason}`);
-    translated.warnings.forEach(warn);
-
+    const generators = translateWorkers(harness, runtime, workers, { nativeDir, tokenizerDir, target, model }, warn);
     reporter.onRunStart?.({ runId, outDir, harness: harness.name, harnessVersion: prepared.version, profile: profile.name, target, model, simulated: sim !== undefined });
 
-    const deadline = opts.timeoutS !== undefined ? Date.now() + opts.timeoutS * 1000 : undefined;
-    let last: ExecResult | undefined;
-    for (const inv of translated.invocations) {
-      for (const [rel, content] of Object.entries(inv.files ?? {})) writeFileSync(join(nativeDir, rel), content);
-      const argv = runtime.describe(harness, inv);
-      const entry: RunRecord["commands"][number] = { argv, ...(inv.env ? { env: redactEnv(inv.env)! } : {}), ...(inv.stage !== undefined ? { stage: inv.stage } : {}) };
-      record.commands.push(entry);
-      saveRecord();
-      reporter.onHarnessStart?.({ command: argv, ...(inv.stage !== undefined ? { stage: inv.stage } : {}) });
-      last = await runtime.exec({
-        harness,
-        invocation: inv,
-        nativeDir,
-        tokenizerDir,
-        stdoutLog: join(nativeDir, "stdout.log"),
-        stderrLog: join(nativeDir, "stderr.log"),
-        onLine: (s, l) => reporter.onHarnessOutput?.(s, l),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        ...(deadline !== undefined ? { timeoutMs: Math.max(0, deadline - Date.now()) } : {}),
-      });
-      entry.exit_code = last.exitCode;
-      entry.result = last.kind;
-      entry.duration_s = last.durationMs / 1000;
-      record.exit_code = last.exitCode;
-      saveRecord();
-      reporter.onHarnessEnd?.(last);
-      if (last.kind !== "ok") break;
-    }
+    const results = await executeWorkers({
+      harness,
+      runtime,
+      workers: generators,
+      tokenizerDir,
+      runId,
+      run,
+      reporter,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.timeoutS !== undefined ? { deadline: Date.now() + opts.timeoutS * 1000 } : {}),
+    });
+    await keepServerLog(opts, nativeDir, reporter, warn);
 
-    if (opts.serverLog !== undefined || opts.serverContainer !== undefined) {
-      const from = opts.serverLog ?? `container ${opts.serverContainer}`;
+    // Convert whatever the harnesses left, even after a failure: partial results beat none.
+    // With --keep-partial a worker that did not finish is left out; otherwise everything is
+    // converted (the run fails anyway, with what was collected).
+    const keepPartial = opts.keepPartial === true && workers.length > 1;
+    const converting = keepPartial ? generators.filter((g) => results[g.index]?.kind === "ok") : generators;
+    const converted = await convertWorkers(
+      harness,
+      converting.map((g) => ({ index: g.index, nativeDir: g.nativeDir, seed: workers[g.index]!.seed, profile: workers[g.index]!.profile })),
+      { harnessVersion: prepared.version, keepPartial, parallel: workers.length, ...(opts.signal ? { signal: opts.signal } : {}) },
+    );
+    if (aborted()) return finish({ kind: "interrupted", outDir });
+    let metrics: Metrics | undefined;
+    let conversionFailure = converted.kind === "failed" ? converted.reason : undefined;
+    if (converted.kind === "ok") {
+      converted.warnings.forEach(warn);
+      const facts: RunFacts = {
+        id: runId,
+        harness: { name: harness.name, version: converted.harnessVersion ?? prepared.version },
+        profile: profile.name,
+        target,
+        model: model || null,
+        runtime: runtime.name,
+        started_at: started.toISOString(),
+        ended_at: new Date().toISOString(),
+        exit_code: run.record.exit_code,
+      };
       try {
-        if (opts.serverLog !== undefined) copyFileSync(resolve(opts.serverLog), join(nativeDir, SERVER_LOG_FILE));
-        else {
-          const { containerLogs } = await import("../runtime/docker/logs.ts");
-          writeFileSync(join(nativeDir, SERVER_LOG_FILE), await containerLogs(opts.serverContainer!));
-        }
-        reporter.onInfo?.(`kept the server's log (${from}) as native/${SERVER_LOG_FILE}`);
+        const assembled = assembleMetrics(facts, converted.stages, converted.startup);
+        assembled.warnings.forEach(warn);
+        metrics = assembled.metrics;
+        writeFileSync(join(outDir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
       } catch (e) {
-        warn(`could not keep the server's log (${from}): ${(e as Error).message}`);
+        if (!(e instanceof InvalidOutputError)) throw e;
+        conversionFailure = e.message;
       }
     }
 
-    // Convert whatever the harness left, even after a failure: partial results beat none.
-    const converted = await convertSafely(harness, nativeDir, { profile, harnessVersion: prepared.version }, opts.signal);
-    if (opts.signal?.aborted) return interrupted()!;
-    let conversion: ConvertResult = converted;
-    if (converted.kind === "ok") {
-      converted.warnings.forEach(warn);
-      const assembled = assembleSafely(() => assembleMetrics(
-        {
-          id: runId,
-          harness: { name: harness.name, version: converted.harnessVersion ?? prepared.version },
-          profile: profile.name,
-          target,
-          model: model || null,
-          runtime: runtime.name,
-          started_at: started.toISOString(),
-          ended_at: new Date().toISOString(),
-          exit_code: last?.exitCode ?? null,
-        },
-        converted.stages,
-        converted.startup,
-      ));
-      if (assembled.kind === "ok") {
-        assembled.value.warnings.forEach(warn);
-        metrics = assembled.value.metrics;
-        writeFileSync(join(outDir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
-      } else conversion = { kind: "failed", reason: assembled.reason };
+    const failedWorker = workerFailure(results, workers.length);
+    if (failedWorker && !(keepPartial && metrics)) {
+      const last = failedWorker.result;
+      if (last.kind === "failed") return finish({ kind: "failed", outDir, reason: failedWorker.reason, exitCode: last.exitCode, ...(metrics ? { metrics } : {}) });
+      return finish({ kind: last.kind === "ok" ? "failed" : last.kind, outDir, ...(metrics ? { metrics } : {}) } as RunOutcome);
     }
-
-    if (last && last.kind !== "ok") {
-      if (last.kind === "failed") return finish({ kind: "failed", outDir, reason: last.reason, exitCode: last.exitCode, ...(metrics ? { metrics } : {}) });
-      return finish({ kind: last.kind, outDir, ...(metrics ? { metrics } : {}) });
+    if (failedWorker) warn(`${failedWorker.reason}; the merged result leaves its requests out (--keep-partial)`);
+    if (conversionFailure !== undefined || !metrics) {
+      return finish({ kind: "failed", outDir, reason: `converting ${harness.name} output failed: ${conversionFailure ?? "no metrics"}`, exitCode: run.record.exit_code });
     }
-    if (conversion.kind === "failed") return finish({ kind: "failed", outDir, reason: `converting ${harness.name} output failed: ${conversion.reason}`, exitCode: last?.exitCode ?? null });
-    return finish({ kind: "ok", outDir, metrics: metrics!, warnings });
+    return finish({ kind: "ok", outDir, metrics, warnings });
   } catch (e) {
-    if (opts.signal?.aborted) return interrupted()!;
-    record.status = "failed";
-    record.error = (e as Error).message;
-    record.ended_at = new Date().toISOString();
-    saveRecord();
+    if (aborted()) return finish({ kind: "interrupted", outDir });
+    run.end("failed", (e as Error).message);
     throw e;
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
     await sim?.close();
   }
-
-  function finish(result: RunOutcome): RunOutcome {
-    // Whatever failed after Ctrl-C failed because of it.
-    const outcome: RunOutcome = opts.signal?.aborted && result.kind !== "ok" ? { kind: "interrupted", outDir, ...(result.metrics ? { metrics: result.metrics } : {}) } : result;
-    record.status = outcome.kind;
-    if (outcome.kind === "failed") record.error = outcome.reason;
-    record.ended_at = new Date().toISOString();
-    saveRecord();
-    reporter.onRunEnd?.(outcome);
-    return outcome;
-  }
 }
 
-function assembleSafely<T>(f: () => T): { kind: "ok"; value: T } | { kind: "failed"; reason: string } {
-  try {
-    return { kind: "ok", value: f() };
-  } catch (e) {
-    if (e instanceof InvalidOutputError) return { kind: "failed", reason: e.message };
-    throw e;
-  }
+type SimulatorModule = typeof import("../sim/index.ts");
+
+function startOwnSimulator(simulator: SimulatorModule, opts: RunOptions, outDir: string) {
+  const s = opts.sim ?? {};
+  return simulator.startSimulator({
+    port: 0,
+    ...(opts.model ? { model: opts.model } : {}),
+    ...(s.ttftMs !== undefined ? { ttftMs: s.ttftMs } : {}),
+    ...(s.itlMs !== undefined ? { itlMs: s.itlMs } : {}),
+    ...(s.ttftJitterMs !== undefined ? { ttftJitterMs: s.ttftJitterMs } : {}),
+    ...(s.itlJitterMs !== undefined ? { itlJitterMs: s.itlJitterMs } : {}),
+    ...(s.seed !== undefined ? { seed: s.seed } : {}),
+    tracePath: s.tracePath ?? join(outDir, "sim-trace.jsonl"),
+  });
 }
 
-/** A converter that throws is a converter bug or an output it did not foresee: a failed conversion, not a crash. */
-async function convertSafely(harness: HarnessDefinition, nativeDir: string, ctx: ConvertContext, signal?: AbortSignal): Promise<ConvertResult> {
+/**
+ * Each worker's share of the profile, translated by the adapter. One worker writes to native/ as
+ * a single generator always has; several to native/worker-<i>/.
+ */
+function translateWorkers(
+  harness: HarnessDefinition,
+  runtime: Runtime,
+  workers: readonly WorkerPlan[],
+  at: { nativeDir: string; tokenizerDir: string; target: string; model: string },
+  warn: (m: string) => void,
+): Worker[] {
+  return workers.map((w) => {
+    const nativeDir = workers.length === 1 ? at.nativeDir : join(at.nativeDir, `worker-${w.index}`);
+    mkdirSync(nativeDir, { recursive: true });
+    const paths = runtime.harnessPaths?.({ nativeDir, tokenizerDir: at.tokenizerDir }) ?? { outputDir: nativeDir, tokenizerDir: at.tokenizerDir };
+    const translated = harness.translate(w.profile, { target: at.target, model: at.model, ...paths });
+    if (translated.kind === "unsupported") throw new UserError(`harness ${harness.name} cannot run profile ${w.profile.name}: ${translated.reason}`);
+    // Every worker's adapter says the same things: say them once.
+    if (w.index === 0) translated.warnings.forEach(warn);
+    return { index: w.index, nativeDir, invocations: translated.invocations };
+  });
+}
+
+/** The first worker that did not succeed, named, or undefined. */
+function workerFailure(results: readonly WorkerResult[], n: number): { result: WorkerResult; reason: string } | undefined {
+  const i = results.findIndex((r) => r.kind !== "ok");
+  if (i < 0) return undefined;
+  const r = results[i]!;
+  const why = r.kind === "failed" ? r.reason : r.kind === "timed_out" ? "timed out" : "interrupted";
+  return { result: r, reason: n > 1 ? `worker ${i} ${r.kind === "failed" ? "failed" : "stopped"}: ${why} (its logs are in native/worker-${i}/)` : why };
+}
+
+async function keepServerLog(opts: RunOptions, nativeDir: string, reporter: Reporter, warn: (m: string) => void): Promise<void> {
+  if (opts.serverLog === undefined && opts.serverContainer === undefined) return;
+  const from = opts.serverLog ?? `container ${opts.serverContainer}`;
   try {
-    // Ctrl-C does not wait for a long conversion: the raw output stays for `hub convert`.
-    const aborted = new Promise<ConvertResult>((resolve) => {
-      if (signal?.aborted) resolve({ kind: "failed", reason: "interrupted" });
-      signal?.addEventListener("abort", () => resolve({ kind: "failed", reason: "interrupted" }), { once: true });
-    });
-    return await Promise.race([harness.converter.convert(nativeDir, ctx), aborted]);
+    if (opts.serverLog !== undefined) copyFileSync(resolve(opts.serverLog), join(nativeDir, SERVER_LOG_FILE));
+    else writeFileSync(join(nativeDir, SERVER_LOG_FILE), await serverContainerLog(opts.serverContainer!));
+    reporter.onInfo?.(`kept the server's log (${from}) as native/${SERVER_LOG_FILE}`);
   } catch (e) {
-    return { kind: "failed", reason: `the ${harness.name} converter failed: ${(e as Error).message?.split("\n")[0] ?? String(e)}` };
+    warn(`could not keep the server's log (${from}): ${(e as Error).message}`);
   }
 }

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { UserError } from "../../errors.ts";
 import { runBenchmark } from "../../run/run.ts";
 import { terminalReporter } from "../../report/terminal.ts";
+import { kubernetesConfig } from "../../config.ts";
 import { withInterrupts } from "../interrupt.ts";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -14,6 +15,14 @@ export function positiveNumber(flag: string) {
   };
 }
 
+export function positiveInteger(flag: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} must be a whole number of at least 1, got "${value}"`);
+    return n;
+  };
+}
+
 export function registerRunCommand(program: Command): void {
   program
     .command("run")
@@ -22,8 +31,12 @@ export function registerRunCommand(program: Command): void {
     .option("--profile <name|path>", "built-in profile name or a YAML file (see `hub profiles list`); needed by every harness that sends load")
     .option("--target <url>", "OpenAI-compatible server root; default: hub's simulator on a free loopback port")
     .option("--model <name>", "model to request; default: the first one the target lists")
-    .option("--runtime <name>", "where the harness runs: local (a venv) or docker (a container)", "local")
-    .option("--image <ref>", "with --runtime docker: run this image (e.g. an upstream one) instead of building hub's own")
+    .option("--runtime <name>", "where the harness runs: local (a venv), docker (a container) or kubernetes (a Job on a cluster)", "local")
+    .option("--image <ref>", "with --runtime docker or kubernetes: run this image (e.g. an upstream one or a registry reference) instead of hub's own")
+    .option("--parallel <n>", "load generators sharing the profile's load (rates, streams and request counts divided among them); their per-request records are pooled into one result", positiveInteger("--parallel"), 1)
+    .option("--keep-partial", "with --parallel: a failed worker is left out of the merged result instead of failing the run")
+    .option("--namespace <ns>", "with --runtime kubernetes: the namespace for the Job (default: default)")
+    .option("--kubeconfig <file>", "with --runtime kubernetes: kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster credentials)")
     .option("-o, --override <path=value>", "override a profile field, e.g. load.stages.0.concurrency=4 (repeatable)", collect, [])
     .option("--out <dir>", "results directory; default results/<timestamp>-<harness>-<profile>/")
     .option("--tokenizer <dir>", "Hugging Face tokenizer directory for the harness; default: the bundled Qwen3 tokenizer")
@@ -36,7 +49,7 @@ export function registerRunCommand(program: Command): void {
     .option("-q, --quiet", "hide harness output and progress")
     .addHelpText(
       "after",
-      "\nExamples:\n  hub run --harness guidellm --profile sanity_concurrent\n  hub run --harness guidellm --profile sanity_concurrent --target http://127.0.0.1:8000 -o load.stages.0.duration_s=10",
+      "\nExamples:\n  hub run --harness guidellm --profile sanity_concurrent\n  hub run --harness inference-perf --profile sanity_random --parallel 2\n  hub run --runtime kubernetes --parallel 4 --harness inference-perf --profile sanity_random --target http://10.0.0.5:8000\n  hub run --harness guidellm --profile sanity_concurrent --target http://127.0.0.1:8000 -o load.stages.0.duration_s=10",
     )
     .action(async (o) => {
       const reporter = terminalReporter({ quiet: Boolean(o.quiet), json: Boolean(o.json) });
@@ -50,6 +63,9 @@ export function registerRunCommand(program: Command): void {
             model: o.model,
             runtime: o.runtime,
             image: o.image,
+            parallel: o.parallel,
+            keepPartial: Boolean(o.keepPartial),
+            runtimeOptions: { kubernetes: { ...kubernetesConfig(), ...(o.namespace ? { namespace: o.namespace } : {}), ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}) } },
             out: o.out,
             tokenizer: o.tokenizer,
             sim: { ttftMs: o.simTtftMs, itlMs: o.simItlMs },
