@@ -586,8 +586,15 @@ cmd_import() {
       esac
     else
       command -v docker >/dev/null || die "no docker CLI to export $arg from (pass a tarball instead)"
-      docker image inspect "$arg" >/dev/null 2>&1 || die "image $arg is not in the Docker engine at ${DOCKER_HOST:-the default socket}"
-      docker save "$arg" | ctr_ images import -
+      local id marker
+      id=$(docker image inspect --format '{{.Id}}' "$arg" 2>/dev/null) || die "image $arg is not in the Docker engine at ${DOCKER_HOST:-the default socket}"
+      # The same image (by Docker id) already imported and still in containerd: nothing to do.
+      marker="$KDIR/imported/$(printf '%s' "$arg" | tr '/:' '__')"
+      if [[ -f $marker && $(cat "$marker") == "$id" ]] && ctr_ images ls -q 2>/dev/null | grep -qx "docker.io/$( [[ $arg == */* ]] && echo "$arg" || echo "library/$arg")"; then
+        took "$arg already imported (${id:7:12})"
+        continue
+      fi
+      docker save "$arg" | ctr_ images import - && mkdir -p "$KDIR/imported" && printf '%s' "$id" >"$marker"
     fi >"$RUNDIR/import.log" 2>&1 || { cat "$RUNDIR/import.log" >&2; die "importing $arg failed"; }
     took "imported $(grep -o '^unpacking [^ ]*' "$RUNDIR/import.log" | cut -d' ' -f2 | paste -sd' ')"
   done
