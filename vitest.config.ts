@@ -1,6 +1,9 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // A checkout's "harness-hub" is its source (package.json's "source" export condition).
+  resolve: { alias: { "harness-hub": fileURLToPath(new URL("./src/index.ts", import.meta.url)) } },
   test: {
     testTimeout: 30_000,
     hookTimeout: 600_000,

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Plain JavaScript that any Node parses: the version check must run before the TypeScript
 // entry is imported (Node older than 22.18 cannot load .ts files and would print a stack trace).
+import { existsSync } from "node:fs";
+
 const NEEDED = [22, 18];
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < NEEDED[0] || (major === NEEDED[0] && minor < NEEDED[1])) {
@@ -19,6 +21,16 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-// Node >= 22.18 runs TypeScript by stripping types, so there is no build step.
-const { main } = await import("../src/cli/main.ts");
+// From a checkout, hub runs its TypeScript directly (Node strips the types) and "harness-hub" in
+// a plugin means this checkout's source; an installed package runs the JavaScript in dist/.
+const source = new URL("../src/cli/main.ts", import.meta.url);
+let main;
+if (existsSync(source)) {
+  const { registerHooks } = await import("node:module");
+  const entry = new URL("../src/index.ts", import.meta.url).href;
+  registerHooks({ resolve: (specifier, context, next) => (specifier === "harness-hub" ? { url: entry, shortCircuit: true } : next(specifier, context)) });
+  ({ main } = await import(source.href));
+} else {
+  ({ main } = await import("../dist/src/cli/main.js"));
+}
 process.exitCode = await main(process.argv);

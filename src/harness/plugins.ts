@@ -41,7 +41,8 @@ function resolveSpec({ spec, base }: PluginSpec): string {
   const looksLikePath = spec.startsWith(".") || isAbsolute(spec);
   if (looksLikePath) {
     const p = resolve(base, spec);
-    return pathToFileURL(existsSync(resolve(p, "index.ts")) ? resolve(p, "index.ts") : p).href;
+    const entry = ["index.ts", "index.js"].map((f) => resolve(p, f)).find((f) => existsSync(f));
+    return pathToFileURL(entry ?? p).href;
   }
   // An npm package, resolved from where the config lives.
   return pathToFileURL(createRequire(resolve(base, "noop.js")).resolve(spec)).href;

@@ -110,7 +110,7 @@ class Lane {
   start(): Promise<void> {
     this.ready ??= new Promise<void>((resolve, reject) => {
       // No inherited Node flags: e.g. --input-type (from `node -e`) makes the worker fail to load.
-      const worker = new Worker(new URL("./tokenizer-worker.ts", import.meta.url), { execArgv: [] });
+      const worker = new Worker(new URL(`./tokenizer-worker.${import.meta.url.slice(-2)}`, import.meta.url), { execArgv: [] });
       this.worker = worker;
       worker.on("message", (msg: WorkerReply) => {
         if ("ready" in msg) return resolve();

@@ -28,8 +28,10 @@ describe("hub harness new", () => {
     }
     expect(readFileSync(join(dir, "index.ts"), "utf8")).toContain('name: "demo"');
 
-    // The generated test, on Node's runner, from inside the plugin folder: no install needed.
-    const t = await execa(process.execPath, ["--test", "test.ts"], { cwd: dir, reject: false });
+    // The generated test, on Node's runner, from inside the plugin folder: no install needed. The
+    // link points at this checkout, whose "harness-hub" is its source under the "source" condition
+    // (an installed hub's is its built dist/, which the package test covers).
+    const t = await execa(process.execPath, ["--conditions=source", "--test", "test.ts"], { cwd: dir, reject: false });
     expect(t.exitCode, `${t.stdout}\n${t.stderr}`).toBe(0);
     expect(t.stdout).toMatch(/ℹ pass 5/);
     expect(t.stdout).toMatch(/ℹ fail 0/);

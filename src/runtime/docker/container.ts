@@ -39,7 +39,8 @@ const SIGNALS: Record<number, string> = { 1: "SIGHUP", 2: "SIGINT", 6: "SIGABRT"
 
 const owned = new Set<string>();
 let exitHookInstalled = false;
-const REAPER = fileURLToPath(new URL("./reap.ts", import.meta.url));
+// .ts from a checkout, .js from the built package.
+const REAPER = fileURLToPath(new URL(`./reap.${import.meta.url.slice(-2)}`, import.meta.url));
 
 /**
  * A second Ctrl-C exits hub at once, with no time for HTTP calls. On exit, containers still owned
