@@ -1,7 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { debugEnabled, isUserError, oneLine, pathMistake } from "../errors.ts";
-import { configPlugins, loadPlugins } from "../harness/plugins.ts";
-import { builtinNames, registerPlugins } from "../harness/registry.ts";
+import { existsSync } from "node:fs";
 import { HUB_VERSION } from "../version.ts";
 import { registerCalibrateCommand } from "./commands/calibrate.ts";
 import { registerCompareCommand } from "./commands/compare.ts";
@@ -25,7 +24,12 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .hook("preAction", async (cmd) => {
-      const specs = [...configPlugins(), ...(cmd.opts().plugin as string[]).map((spec) => ({ spec, base: process.cwd() }))];
+      // Plugins (and so the registry and every built-in harness) load only when there are any.
+      const given = cmd.opts().plugin as string[];
+      if (given.length === 0 && !existsSync("hub.config.yaml")) return;
+      const { configPlugins, loadPlugins } = await import("../harness/plugins.ts");
+      const { builtinNames, registerPlugins } = await import("../harness/registry.ts");
+      const specs = [...configPlugins(), ...given.map((spec) => ({ spec, base: process.cwd() }))];
       if (specs.length === 0) return;
       const loaded = await loadPlugins(specs, builtinNames());
       for (const l of loaded) if (l.kind === "failed") process.stderr.write(`hub: warning: plugin ${l.spec} not loaded: ${l.reason}\n`);

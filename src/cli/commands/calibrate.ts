@@ -1,7 +1,5 @@
 import type { Command } from "commander";
-import { calibrate } from "../../calibrate/run.ts";
 import { calibrationSettings, DEFAULT_ITL_MS, DEFAULT_PROFILE, DEFAULT_REQUESTS, DEFAULT_SEED, DEFAULT_TOLERANCE, DEFAULT_TTFT_MS, describeSetting } from "../../calibrate/settings.ts";
-import { pct, renderCalibration } from "../../calibrate/table.ts";
 import { UserError } from "../../errors.ts";
 import { positiveNumber } from "./run.ts";
 import { NUMBER_SPECS, parseNumberFlag } from "../../sim/options.ts";
@@ -61,6 +59,8 @@ Examples:
 `,
     )
     .action(async (o) => {
+      const { calibrate } = await import("../../calibrate/run.ts");
+      const { pct, renderCalibration } = await import("../../calibrate/table.ts");
       const settings = calibrationSettings({
         ttftMs: o.ttftMs,
         itlMs: o.itlMs,

@@ -1,10 +1,8 @@
 import type { Command } from "commander";
+import { FORMAT_NAMES, type FormatName } from "../../report/formats/names.ts";
 import { writeOutputFile } from "../../output-paths.ts";
 import { extname } from "node:path";
 import { UserError } from "../../errors.ts";
-import { buildComparison, placeBaseline } from "../../report/compare.ts";
-import { EMBEDS_WARNINGS, FORMAT_NAMES, formats, type FormatName } from "../../report/formats/index.ts";
-import { loadRuns } from "../../report/load.ts";
 
 const BY_EXTENSION: Record<string, FormatName> = { ".html": "html", ".htm": "html", ".md": "md", ".csv": "csv", ".json": "json", ".txt": "table" };
 
@@ -19,7 +17,10 @@ export function registerCompareCommand(program: Command): void {
       "after",
       "\nExamples:\n  hub compare results/\n  hub compare results/run-a results/run-b --baseline '#1'\n  hub compare results/ --out report.html",
     )
-    .action((inputs: string[], o: { baseline?: string; format?: string; out?: string }) => {
+    .action(async (inputs: string[], o: { baseline?: string; format?: string; out?: string }) => {
+      const { buildComparison, placeBaseline } = await import("../../report/compare.ts");
+      const { EMBEDS_WARNINGS, formats } = await import("../../report/formats/index.ts");
+      const { loadRuns } = await import("../../report/load.ts");
       const format = (o.format ?? (o.out ? BY_EXTENSION[extname(o.out).toLowerCase()] : undefined) ?? "table") as FormatName;
       if (!FORMAT_NAMES.includes(format)) throw new UserError(`unknown --format "${o.format}"; one of ${FORMAT_NAMES.join(", ")}`);
       const warn = (m: string) => process.stderr.write(`hub: warning: ${m}\n`);

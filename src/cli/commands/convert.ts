@@ -3,9 +3,6 @@ import { existsSync } from "node:fs";
 import { writeOutputFile } from "../../output-paths.ts";
 import { basename, resolve } from "node:path";
 import { UserError } from "../../errors.ts";
-import { getHarness } from "../../harness/registry.ts";
-import { assembleMetrics } from "../../metrics/assemble.ts";
-import { summaryTable } from "../../report/table.ts";
 
 export function registerConvertCommand(program: Command): void {
   program
@@ -14,6 +11,9 @@ export function registerConvertCommand(program: Command): void {
     .requiredOption("--harness <name>", "the harness that wrote the output")
     .option("--out <file>", "write metrics.json here instead of printing it")
     .action(async (nativePath: string, o: { harness: string; out?: string }) => {
+      const { getHarness } = await import("../../harness/registry.ts");
+      const { assembleMetrics } = await import("../../metrics/assemble.ts");
+      const { summaryTable } = await import("../../report/table.ts");
       const harness = getHarness(o.harness);
       const path = resolve(nativePath);
       if (!existsSync(path)) throw new UserError(`${nativePath} does not exist`);

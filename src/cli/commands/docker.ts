@@ -1,8 +1,4 @@
 import type { Command } from "commander";
-import { getHarness } from "../../harness/registry.ts";
-import { renderTable } from "../../report/table.ts";
-import { buildHarnessImage, formatBytes, imageRef, imageSource, imageState, unbuildable } from "../../runtime/docker/build.ts";
-import { gc } from "../../runtime/docker/gc.ts";
 
 /**
  * The Docker runtime's commands: `hub harness build <name>` (under the `harness` command that
@@ -18,6 +14,10 @@ export function registerDockerCommands(program: Command): void {
     .option("--if-needed", "do nothing when the image exists and was built from the current Dockerfile and install spec")
     .option("-q, --quiet", "print only the result")
     .action(async (name: string, o: { baseImage?: string; cache: boolean; quiet?: boolean; ifNeeded?: boolean }) => {
+      const { getHarness } = await import("../../harness/registry.ts");
+      const { renderTable } = await import("../../report/table.ts");
+      const { buildHarnessImage, formatBytes, imageRef, imageSource, imageState, unbuildable } = await import("../../runtime/docker/build.ts");
+      const { gc } = await import("../../runtime/docker/gc.ts");
       const h = getHarness(name);
       if (imageSource(h) === "none") {
         // Nothing to build, and nothing wrong: scripts that build every harness's image go on.
@@ -53,6 +53,10 @@ export function registerDockerCommands(program: Command): void {
     .option("--run-id <id>", "only the containers of this run")
     .option("--dry-run", "list what would be removed")
     .action(async (o: { all?: boolean; runId?: string; dryRun?: boolean }) => {
+      const { getHarness } = await import("../../harness/registry.ts");
+      const { renderTable } = await import("../../report/table.ts");
+      const { buildHarnessImage, formatBytes, imageRef, imageSource, imageState, unbuildable } = await import("../../runtime/docker/build.ts");
+      const { gc } = await import("../../runtime/docker/gc.ts");
       const r = await gc({ all: Boolean(o.all), dryRun: Boolean(o.dryRun), ...(o.runId ? { runId: o.runId } : {}) });
       if (r.removed.length === 0 && r.kept.length === 0) {
         console.log("no hub containers found");

@@ -2,10 +2,7 @@ import type { Command } from "commander";
 import { writeFileSync } from "node:fs";
 import { ensureOutputDir } from "../../output-paths.ts";
 import { basename, join } from "node:path";
-import { stringify } from "yaml";
 import { UserError } from "../../errors.ts";
-import { toBenchmarkReports } from "../../report/br.ts";
-import { loadRuns, displayPath } from "../../report/load.ts";
 
 const EXPORT_FORMATS = ["br-v0.2"];
 
@@ -17,7 +14,10 @@ export function registerExportCommand(program: Command): void {
     .option("--out <dir>", "directory for the reports (default: each run's own directory); `-` prints them to stdout")
     .option("--json", "write JSON instead of YAML (llm-d's tools read both; its file globs look for .yaml)")
     .addHelpText("after", "\nExamples:\n  hub export --format br-v0.2 results/20260101-120000Z-guidellm-sanity_concurrent\n  hub export --format br-v0.2 results/ --out br/")
-    .action((inputs: string[], o: { format: string; out?: string; json?: boolean }) => {
+    .action(async (inputs: string[], o: { format: string; out?: string; json?: boolean }) => {
+      const { stringify } = await import("yaml");
+      const { toBenchmarkReports } = await import("../../report/br.ts");
+      const { loadRuns, displayPath } = await import("../../report/load.ts");
       if (!EXPORT_FORMATS.includes(o.format)) throw new UserError(`unknown --format "${o.format}"; one of ${EXPORT_FORMATS.join(", ")}`);
       const runs = loadRuns(inputs, (m) => process.stderr.write(`hub: warning: ${m}\n`));
       // YAML 1.1 quoting, because llm-d reads with PyYAML (YAML 1.1): an unquoted `yes` or `1.0`

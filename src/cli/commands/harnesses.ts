@@ -1,12 +1,8 @@
 import type { Command } from "commander";
-import { ALL_FEATURES } from "../../harness/features.ts";
-import { allHarnesses, getHarness } from "../../harness/registry.ts";
-import { renderTable } from "../../report/table.ts";
 import { withInterrupts } from "../interrupt.ts";
-import { envFor, installHarness, installSource, isInstalled } from "../../runtime/python.ts";
 import type { HarnessDefinition } from "../../harness/contract.ts";
 
-function installState(h: HarnessDefinition): string {
+function installState(h: HarnessDefinition, { envFor, installSource, isInstalled }: typeof import("../../runtime/python.ts")): string {
   if (installSource(h) === "none") return "yes (ships with hub)";
   if (isInstalled(h)) return `yes (${envFor(h).dir})`;
   return installSource(h) === "path" ? "no (install with --from <source or wheel>)" : "no";
@@ -20,7 +16,12 @@ export function registerHarnessCommands(program: Command): void {
     .description("Name, pinned version, install state and the profile features each can express")
     .option("--names", "print only the names, one a line (for scripts)")
     .option("--from-index", "only harnesses installable from the package index (no --from path needed)")
-    .action((o: { names?: boolean; fromIndex?: boolean }) => {
+    .action(async (o: { names?: boolean; fromIndex?: boolean }) => {
+      const { allHarnesses, getHarness } = await import("../../harness/registry.ts");
+      const { ALL_FEATURES } = await import("../../harness/features.ts");
+      const { renderTable } = await import("../../report/table.ts");
+      const python = await import("../../runtime/python.ts");
+      const { envFor, installHarness, installSource, isInstalled } = python;
       const hs = allHarnesses().filter((h) => !o.fromIndex || installSource(h) === "index");
       if (o.names) {
         for (const h of hs) console.log(h.name);
@@ -29,7 +30,7 @@ export function registerHarnessCommands(program: Command): void {
       console.log(
         renderTable(
           ["harness", "version", "installed", "description"],
-          hs.map((h) => [h.name, h.version, installState(h), h.description]),
+          hs.map((h) => [h.name, h.version, installState(h, python), h.description]),
         ),
       );
       console.log("");
@@ -43,6 +44,11 @@ export function registerHarnessCommands(program: Command): void {
     .option("--force", "reinstall even when installed")
     .option("--from <path>", "install the harness from this source directory or wheel (for a harness on no package index, e.g. fmperf)")
     .action(async (name: string, o: { force?: boolean; from?: string }) => {
+      const { allHarnesses, getHarness } = await import("../../harness/registry.ts");
+      const { ALL_FEATURES } = await import("../../harness/features.ts");
+      const { renderTable } = await import("../../report/table.ts");
+      const python = await import("../../runtime/python.ts");
+      const { envFor, installHarness, installSource, isInstalled } = python;
       const h = getHarness(name);
       const r = await withInterrupts(`installing ${name}`, (signal) =>
         installHarness(h, { force: Boolean(o.force), ...(o.from !== undefined ? { from: o.from } : {}), onLine: (l) => process.stderr.write(`  ${l}\n`), signal }),

@@ -1,12 +1,8 @@
 import type { Command } from "commander";
+import type { HarnessDefinition } from "../../harness/contract.ts";
 import { resolve } from "node:path";
-import { stringify } from "yaml";
 import { isUserError, pathMistake } from "../../errors.ts";
-import { allHarnesses } from "../../harness/registry.ts";
-import { missingFeatures } from "../../harness/features.ts";
-import { builtinProfileNames, loadProfile } from "../../profile/load.ts";
 import type { Profile } from "../../profile/schema.ts";
-import { renderTable } from "../../report/table.ts";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -16,8 +12,8 @@ function loadSummary(p: Profile): string {
   return `${p.load.type}${points ? ` ${points}` : ""}`;
 }
 
-function runnableBy(p: Profile): string {
-  return allHarnesses()
+function runnableBy(p: Profile, harnesses: readonly HarnessDefinition[], missingFeatures: typeof import("../../harness/features.ts").missingFeatures): string {
+  return harnesses
     .filter((h) => missingFeatures(p, h.capabilities).length === 0)
     .map((h) => h.name)
     .join(", ");
@@ -28,12 +24,17 @@ export function registerProfilesCommand(program: Command): void {
   profiles
     .command("list")
     .description("List the built-in profiles")
-    .action(() => {
+    .action(async () => {
+      const { stringify } = await import("yaml");
+      const { allHarnesses } = await import("../../harness/registry.ts");
+      const { missingFeatures } = await import("../../harness/features.ts");
+      const { builtinProfileNames, loadProfile } = await import("../../profile/load.ts");
+      const { renderTable } = await import("../../report/table.ts");
       const rows = builtinProfileNames().map((n) => {
         const { profile } = loadProfile(n);
         const d = profile.data;
         const lengths = d.type === "shared_prefix" ? `prefix ${d.shared_prefix!.prefix_tokens}+${d.shared_prefix!.question_tokens}/${d.output_tokens!.mean}` : `${d.input_tokens?.mean ?? "?"}/${d.output_tokens?.mean ?? "?"}`;
-        return [n, loadSummary(profile), String(profile.load.stages.length), lengths, runnableBy(profile)];
+        return [n, loadSummary(profile), String(profile.load.stages.length), lengths, runnableBy(profile, allHarnesses(), missingFeatures)];
       });
       console.log(renderTable(["profile", "load", "stages", "in/out tokens", "harnesses"], rows));
     });
@@ -41,13 +42,23 @@ export function registerProfilesCommand(program: Command): void {
     .command("show <name|path>")
     .description("Print a profile with defaults filled in (and overrides applied)")
     .option("-o, --override <path=value>", "override a field (repeatable)", collect, [])
-    .action((name: string, o: { override: string[] }) => {
+    .action(async (name: string, o: { override: string[] }) => {
+      const { stringify } = await import("yaml");
+      const { allHarnesses } = await import("../../harness/registry.ts");
+      const { missingFeatures } = await import("../../harness/features.ts");
+      const { builtinProfileNames, loadProfile } = await import("../../profile/load.ts");
+      const { renderTable } = await import("../../report/table.ts");
       process.stdout.write(stringify(loadProfile(name, o.override).profile));
     });
   profiles
     .command("validate <files...>")
     .description("Validate profile files, each on its own line; exits 2 if any is invalid, naming its file and field")
-    .action((files: string[]) => {
+    .action(async (files: string[]) => {
+      const { stringify } = await import("yaml");
+      const { allHarnesses } = await import("../../harness/registry.ts");
+      const { missingFeatures } = await import("../../harness/features.ts");
+      const { builtinProfileNames, loadProfile } = await import("../../profile/load.ts");
+      const { renderTable } = await import("../../report/table.ts");
       let invalid = 0;
       for (const f of files) {
         try {

@@ -1,8 +1,5 @@
 import type { Command } from "commander";
 import { UserError } from "../../errors.ts";
-import { runBenchmark } from "../../run/run.ts";
-import { terminalReporter } from "../../report/terminal.ts";
-import { kubernetesConfig } from "../../config.ts";
 import { withInterrupts } from "../interrupt.ts";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -52,6 +49,9 @@ export function registerRunCommand(program: Command): void {
       "\nExamples:\n  hub run --harness guidellm --profile sanity_concurrent\n  hub run --harness inference-perf --profile sanity_random --parallel 2\n  hub run --runtime kubernetes --parallel 4 --harness inference-perf --profile sanity_random --target http://10.0.0.5:8000\n  hub run --harness guidellm --profile sanity_concurrent --target http://127.0.0.1:8000 -o load.stages.0.duration_s=10",
     )
     .action(async (o) => {
+      const { runBenchmark } = await import("../../run/run.ts");
+      const { terminalReporter } = await import("../../report/terminal.ts");
+      const { kubernetesConfig } = await import("../../config.ts");
       const reporter = terminalReporter({ quiet: Boolean(o.quiet), json: Boolean(o.json) });
       const outcome = await withInterrupts("the run", (signal) =>
         runBenchmark(

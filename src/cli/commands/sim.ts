@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { UserError } from "../../errors.ts";
 import { DEFAULTS, NUMBER_SPECS, parseNumberFlag, type SimulatorOptions } from "../../sim/options.ts";
-import { startSimulator } from "../../sim/server.ts";
 
 /** Commander's option values: every flag stays a string so we can name it in errors. */
 type SimFlags = Record<string, string | undefined>;
@@ -54,6 +53,7 @@ max_completion_tokens) output tokens, one per SSE chunk; each is one Qwen3 token
 Stop with Ctrl-C (SIGINT) or SIGTERM; the trace file is flushed on exit.`,
     )
     .action(async (flags: SimFlags) => {
+      const { startSimulator } = await import("../../sim/server.ts");
       const options = parseSimFlags(flags);
       const sim = await startSimulator(options);
       const o = { ttft: options.ttftMs ?? DEFAULTS.ttftMs, itl: options.itlMs ?? DEFAULTS.itlMs, model: options.model ?? DEFAULTS.model };

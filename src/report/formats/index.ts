@@ -16,8 +16,9 @@ export const formats = {
   html: renderHtml,
 } satisfies Record<string, Formatter>;
 
-export type FormatName = keyof typeof formats;
-export const FORMAT_NAMES = Object.keys(formats) as FormatName[];
+import type { FormatName } from "./names.ts";
+
+export { FORMAT_NAMES, type FormatName } from "./names.ts";
 
 /** Formats whose output carries the warnings itself; for the others the CLI puts them on stderr. */
 export const EMBEDS_WARNINGS: ReadonlySet<FormatName> = new Set(["table", "md", "json", "html"]);
