@@ -16,8 +16,7 @@ export async function createRuntime(name: string, options: RuntimeOptions = {}):
       return options.image !== undefined ? createDockerRuntime({ image: options.image }) : dockerRuntime;
     case "kubernetes": {
       // Loaded only here: @kubernetes/client-node is large.
-      const specifier = `./kubernetes/index.${import.meta.url.slice(-2)}`;
-      const { createKubernetesRuntime } = (await import(specifier)) as { createKubernetesRuntime(o: RuntimeOptions): Runtime };
+      const { createKubernetesRuntime } = await import("./kubernetes/index.ts");
       return createKubernetesRuntime(options);
     }
     default:

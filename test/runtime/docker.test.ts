@@ -19,8 +19,8 @@ import { BuildProgress, describeFailure } from "../../src/runtime/docker/progres
 import { runContainer, type ContainerRunOptions } from "../../src/runtime/docker/container.ts";
 import { connect, LABELS } from "../../src/runtime/docker/engine.ts";
 import { gc } from "../../src/runtime/docker/gc.ts";
-import { createDockerRuntime, referencedHostFiles, withImage } from "../../src/runtime/docker/index.ts";
-import { localRuntime } from "../../src/runtime/local.ts";
+import { createDockerRuntime, referencedHostFiles } from "../../src/runtime/docker/index.ts";
+import { createRuntime } from "../../src/runtime/index.ts";
 import { startSimulator, type Simulator } from "../../src/sim/index.ts";
 import { dockerSuite } from "../fixtures/docker/suite.ts";
 import { fakeHarness } from "../fixtures/harness/fake.ts";
@@ -273,7 +273,7 @@ describe.skipIf(skip)(title, () => {
         }),
       };
       // The user-image path: the image's fake-harness 1.0 is checked against the pinned 1.0.
-      const runtime = withImage(createDockerRuntime(), FAKE_IMAGE);
+      const runtime = await createRuntime("docker", { image: FAKE_IMAGE });
       const out = join(tempDir("bench"), "run");
       const install: string[] = [];
       const outcome = await runBenchmark(
@@ -381,13 +381,14 @@ describe("docker runtime without an engine", () => {
       if (saved === undefined) delete process.env.DOCKER_HOST;
       else process.env.DOCKER_HOST = saved;
     }
-    const gcRun = await execa(process.execPath, [HUB, "gc"], { reject: false, timeout: 60_000, env: { DOCKER_HOST: nowhere } });
+    // No Docker and no cluster: nothing to clean is the user's to fix.
+    const gcRun = await execa(process.execPath, [HUB, "gc"], { reject: false, timeout: 60_000, env: { DOCKER_HOST: nowhere, KUBECONFIG: "/nonexistent/kubeconfig", HOME: "/nonexistent" } });
     expect(gcRun.exitCode).toBe(2);
     expect(gcRun.stderr).toContain(`Is Docker running? DOCKER_HOST=${nowhere}`);
   });
 
-  it("--image needs the docker runtime", () => {
-    expect(() => withImage(localRuntime, "some/image:1")).toThrow(/--image needs --runtime docker/);
+  it("--image needs a runtime that runs images", async () => {
+    await expect(createRuntime("local", { image: "some/image:1" })).rejects.toThrow(/--image needs --runtime docker or kubernetes/);
   });
 });
 

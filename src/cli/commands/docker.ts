@@ -48,24 +48,46 @@ export function registerDockerCommands(program: Command): void {
 
   program
     .command("gc")
-    .description("Remove containers left behind by hub runs that crashed or were killed (label harness-hub.run-id)")
-    .option("--all", "also remove containers of hub processes that are still running")
-    .option("--run-id <id>", "only the containers of this run")
+    .description("Remove what hub runs that crashed or were killed left behind (label harness-hub.run-id): Docker containers, and Kubernetes Jobs, pods, ConfigMaps and Secrets")
+    .option("--all", "also remove what belongs to hub processes that are still running")
+    .option("--run-id <id>", "only this run's")
     .option("--dry-run", "list what would be removed")
-    .action(async (o: { all?: boolean; runId?: string; dryRun?: boolean }) => {
-      const { getHarness } = await import("../../harness/registry.ts");
+    .option("--namespace <ns>", "Kubernetes: this namespace (default: the configured one)")
+    .option("--all-namespaces", "Kubernetes: every namespace")
+    .action(async (o: { all?: boolean; runId?: string; dryRun?: boolean; namespace?: string; allNamespaces?: boolean }) => {
       const { renderTable } = await import("../../report/table.ts");
-      const { buildHarnessImage, formatBytes, imageRef, imageSource, imageState, unbuildable } = await import("../../runtime/docker/build.ts");
+      const rows: string[][] = [];
+      const unreachable: string[] = [];
+      const action = (kept?: string) => (kept ? `kept: ${kept}` : o.dryRun ? "would remove" : "removed");
+      const common = { all: Boolean(o.all), dryRun: Boolean(o.dryRun), ...(o.runId ? { runId: o.runId } : {}) };
+      // Each place is cleaned where it answers; one that is not there is said, not an error.
       const { gc } = await import("../../runtime/docker/gc.ts");
-      const r = await gc({ all: Boolean(o.all), dryRun: Boolean(o.dryRun), ...(o.runId ? { runId: o.runId } : {}) });
-      if (r.removed.length === 0 && r.kept.length === 0) {
-        console.log("no hub containers found");
+      try {
+        const r = await gc(common);
+        for (const c of r.removed) rows.push(["docker", "container", c.name, c.runId, c.harness, c.state, action()]);
+        for (const c of r.kept) rows.push(["docker", "container", c.name, c.runId, c.harness, c.state, action(c.keptBecause)]);
+      } catch (e) {
+        unreachable.push(`Docker: ${(e as Error).message.split("\n")[0]}`);
+      }
+      const kube = await import("../../runtime/kubernetes/index.ts");
+      const { kubernetesConfig } = await import("../../config.ts");
+      const kubernetes = { ...kubernetesConfig(), ...(o.namespace ? { namespace: o.namespace } : {}) };
+      const status = await kube.clusterStatus(kubernetes);
+      if (status.ok) {
+        const r = await kube.gc({ ...common, kubernetes, allNamespaces: Boolean(o.allNamespaces) });
+        for (const c of r.removed) rows.push(["kubernetes", c.kind, `${c.namespace}/${c.name}`, c.runId, c.harness, c.state ?? "", action()]);
+        for (const c of r.kept) rows.push(["kubernetes", c.kind, `${c.namespace}/${c.name}`, c.runId, c.harness, c.state ?? "", action(c.keptBecause)]);
+      } else unreachable.push(`Kubernetes: ${status.reason}`);
+      for (const u of unreachable) process.stderr.write(`hub: not cleaned: ${u}\n`);
+      // Nothing reachable at all is a mistake to fix (start Docker, point KUBECONFIG at the cluster).
+      if (unreachable.length === 2) {
+        process.exitCode = 2;
         return;
       }
-      const rows = [
-        ...r.removed.map((c) => [c.id.slice(0, 12), c.name, c.runId, c.harness, c.state, o.dryRun ? "would remove" : "removed"]),
-        ...r.kept.map((c) => [c.id.slice(0, 12), c.name, c.runId, c.harness, c.state, `kept: ${c.keptBecause}`]),
-      ];
-      console.log(renderTable(["container", "name", "run", "harness", "state", "action"], rows));
+      if (rows.length === 0) {
+        console.log("nothing left behind by hub runs");
+        return;
+      }
+      console.log(renderTable(["where", "kind", "name", "run", "harness", "state", "action"], rows));
     });
 }

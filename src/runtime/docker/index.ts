@@ -208,9 +208,3 @@ async function prepareUserImage(harness: HarnessDefinition, image: string, onLin
 
 export const dockerRuntime: Runtime = createDockerRuntime();
 
-/** `--image`: the docker runtime with a user's image; any other runtime refuses it. */
-export function withImage(runtime: Runtime, image: string | undefined): Runtime {
-  if (image === undefined) return runtime;
-  if (runtime.name !== "docker") throw new UserError(`--image needs --runtime docker (the ${runtime.name} runtime runs no images)`);
-  return createDockerRuntime({ image });
-}
