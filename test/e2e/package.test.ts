@@ -53,7 +53,7 @@ async function npm(args: string[], cwd: string) {
 
 beforeAll(async () => {
   await npm(["pack", "--pack-destination", work], ROOT);
-  const tarball = readdirSync(work).find((f) => f.endsWith(".tgz"))!;
+  const tarball = readdirSync(work).find((f) => f.startsWith("harness-hub-") && f.endsWith(".tgz"))!;
   const plugin = join(work, "tiny");
   mkdirSync(plugin);
   writeFileSync(join(plugin, "package.json"), JSON.stringify({ name: "hub-harness-tiny", version: "1.0.0", type: "module", main: "index.js", peerDependencies: { "harness-hub": "*" } }));
@@ -62,18 +62,22 @@ beforeAll(async () => {
   mkdirSync(project);
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", private: true, type: "module" }));
   writeFileSync(join(project, "hub.config.yaml"), "plugins: [hub-harness-tiny]\n");
-  await npm(["install", "--prefer-offline", join(work, tarball), plugin], project);
+  // Packed too, as a registry install would copy it (a folder install is a symlink, whose real
+  // path has no node_modules to find harness-hub in).
+  await npm(["pack", "--pack-destination", work], plugin);
+  await npm(["install", "--prefer-offline", join(work, tarball), join(work, "hub-harness-tiny-1.0.0.tgz")], project);
 }, 600_000);
 
 const nodes = [{ name: "24 (this one)", node: process.execPath }, ...(process.env.HUB_TEST_NODE22 ? [{ name: "22", node: process.env.HUB_TEST_NODE22 }] : [])];
 
 describe("the installed npm package", () => {
   it("ships built JavaScript and no tests or fixtures", async () => {
-    const files = (await execa("tar", ["tzf", join(work, readdirSync(work).find((f) => f.endsWith(".tgz"))!)])).stdout.split("\n");
+    const files = (await execa("tar", ["tzf", join(work, readdirSync(work).find((f) => f.startsWith("harness-hub-") && f.endsWith(".tgz"))!)])).stdout.split("\n");
     expect(files).toContain("package/dist/src/cli/main.js");
     expect(files).toContain("package/dist/src/index.d.ts");
     expect(files).toContain("package/dist/profiles/sanity_concurrent.yaml");
-    expect(files.filter((f) => f.startsWith("package/test/") || f.includes("/fixtures/"))).toEqual([]);
+    // The plugin template (`hub harness new`) keeps its example fixture and TypeScript on purpose.
+    expect(files.filter((f) => f.startsWith("package/test/") || (f.includes("/fixtures/") && !f.includes("/_template/")))).toEqual([]);
     expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !f.includes("/_template/"))).toEqual([]);
   });
 
