@@ -51,17 +51,21 @@ export function summarize(values: readonly number[] | Float64Array): Summary {
   const mean = sum / n;
   let sq = 0;
   for (const v of sorted) sq += (v - mean) ** 2;
+  return summaryOf(n, mean, Math.sqrt(sq / n), sorted[0]!, sorted[n - 1]!, (p) => percentileSorted(sorted, p));
+}
+
+function summaryOf(count: number, mean: number, stddev: number, min: number, max: number, quantile: (p: number) => number): Summary {
   return {
-    count: n,
+    count,
     mean,
-    stddev: Math.sqrt(sq / n),
-    min: sorted[0]!,
-    max: sorted[n - 1]!,
-    p50: percentileSorted(sorted, PERCENTILES.p50),
-    p90: percentileSorted(sorted, PERCENTILES.p90),
-    p95: percentileSorted(sorted, PERCENTILES.p95),
-    p99: percentileSorted(sorted, PERCENTILES.p99),
-    p999: percentileSorted(sorted, PERCENTILES.p999),
+    stddev,
+    min,
+    max,
+    p50: quantile(PERCENTILES.p50),
+    p90: quantile(PERCENTILES.p90),
+    p95: quantile(PERCENTILES.p95),
+    p99: quantile(PERCENTILES.p99),
+    p999: quantile(PERCENTILES.p999),
   };
 }
 
@@ -105,18 +109,7 @@ export function summarizeWeighted(values: ArrayLike<number>, weights: ArrayLike<
     const a = at(lo);
     return a + (h - lo) * (at(Math.min(lo + 1, n - 1)) - a);
   };
-  return {
-    count: n,
-    mean,
-    stddev: Math.sqrt(sq / n),
-    min: sorted[0]!,
-    max: sorted[m - 1]!,
-    p50: pct(PERCENTILES.p50),
-    p90: pct(PERCENTILES.p90),
-    p95: pct(PERCENTILES.p95),
-    p99: pct(PERCENTILES.p99),
-    p999: pct(PERCENTILES.p999),
-  };
+  return summaryOf(n, mean, Math.sqrt(sq / n), sorted[0]!, sorted[m - 1]!, pct);
 }
 
 /** Smallest and largest of any number of values: a loop, because spreading a large array into Math.min overflows the stack. */

@@ -102,3 +102,13 @@ async function closeStream(s: WriteStream): Promise<void> {
   s.end();
   if (!s.closed) await once(s, "close");
 }
+
+/** Whether a process exists (EPERM: it does, and belongs to someone else). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { connect, LABELS } from "./engine.ts";
 import { removeContainer } from "./container.ts";
+import { processAlive } from "../process.ts";
 
 export interface Leftover {
   id: string;
@@ -12,15 +13,6 @@ export interface Leftover {
   keptBecause?: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * Containers hub created (label harness-hub.run-id) that no running hub owns: left by a hub that
@@ -43,7 +35,7 @@ export async function gc(opts: { all?: boolean; dryRun?: boolean; runId?: string
       state: c.State,
     };
     const pid = Number(labels[LABELS.pid]);
-    if (!opts.all && labels[LABELS.host] === me && Number.isInteger(pid) && pid > 0 && alive(pid)) {
+    if (!opts.all && labels[LABELS.host] === me && Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
       item.keptBecause = `hub process ${pid} is still running (--all removes it anyway)`;
       kept.push(item);
       continue;

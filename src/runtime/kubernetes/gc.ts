@@ -8,6 +8,7 @@ import type * as k8s from "@kubernetes/client-node";
 import type { KubernetesOptions } from "../runtime.ts";
 import { CALL_TIMEOUT_MS, connectCluster, isNotFound, within, type KubeClient } from "./client.ts";
 import { LABELS, labelValue, runSelector } from "./job.ts";
+import { processAlive } from "../process.ts";
 
 export interface KubeLeftover {
   kind: "Job" | "Pod" | "ConfigMap" | "Secret";
@@ -34,14 +35,6 @@ export interface KubeGcOptions {
   waitMs?: number;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 type Listed = { kind: KubeLeftover["kind"]; obj: { metadata?: k8s.V1ObjectMeta }; state?: string };
 
@@ -93,7 +86,7 @@ export async function gc(opts: KubeGcOptions = {}): Promise<{ removed: KubeLefto
       ...(state ? { state } : {}),
     };
     const pid = Number(labels[LABELS.pid]);
-    if (!opts.all && labels[LABELS.host] === me && Number.isInteger(pid) && pid > 0 && alive(pid)) {
+    if (!opts.all && labels[LABELS.host] === me && Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
       item.keptBecause = `hub process ${pid} is still running (--all removes it anyway)`;
       kept.push(item);
       continue;
