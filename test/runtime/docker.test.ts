@@ -299,6 +299,36 @@ describe.skipIf(skip)(title, () => {
     }
   });
 
+  it("--parallel 2: one container per worker, each writing to its own native/worker-<i>/, merged into one result", async () => {
+    const sim: Simulator = await startSimulator({ port: 0, ttftMs: 20, itlMs: 5, seed: 4 });
+    try {
+      const fake = fakeHarness();
+      const harness: HarnessDefinition = {
+        ...fake,
+        install: { kind: "pip", distribution: "fake-harness", packages: [] },
+        translate: (profile, ctx) => ({
+          kind: "ok",
+          invocations: [{ argv: ["fake-harness", "bench", ctx.target, ctx.model, String(profile.load.stages[0]!.requests), "8", join(ctx.outputDir, "out.json")] }],
+          warnings: [],
+        }),
+      };
+      const out = join(tempDir("parallel"), "run");
+      const before = sim.trace().length;
+      const outcome = await runBenchmark(
+        { harness, runtime: await createRuntime("docker", { image: FAKE_IMAGE }), profile: "sanity_concurrent", overrides: ["load.stages.0.duration_s=null", "load.stages.0.requests=4"], target: sim.url, out, parallel: 2 },
+        {},
+      );
+      expect(outcome.kind, outcome.kind === "failed" ? outcome.reason : "").toBe("ok");
+      for (const w of [0, 1]) expect(readFileSync(join(out, "native", `worker-${w}`, "stdout.log"), "utf8")).toContain("request 2/2 done");
+      const m = Metrics.parse(JSON.parse(readFileSync(join(out, "metrics.json"), "utf8")));
+      expect(m.stages[0]!.requests.successful).toBe(4);
+      expect(sim.trace().length - before).toBe(4);
+      expect(m.stages[0]!.workers!.map((w) => w.requests)).toEqual([2, 2]);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it("--image refuses an image whose harness version is not the pinned one", async () => {
     const runtime = createDockerRuntime({ image: FAKE_IMAGE });
     const r = await runtime.prepare({ ...fakeHarness(), version: "2.0", install: { kind: "pip", distribution: "fake-harness", packages: [] } }, () => {});
