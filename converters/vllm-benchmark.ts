@@ -181,8 +181,10 @@ function toRecords(d: NativeResult): RequestRecord[] {
     // Chunk arrival times: first chunk at ttft, then each gap; the last one is start + latency.
     const first = start + d.ttfts[i]!;
     const times = [first];
-    let t = first;
-    for (const gap of d.itls[i]!) times.push((t += gap));
+    // Offsets summed from the send, added to the start once (summing onto a large clock value
+    // would add its rounding at every token).
+    let offset = d.ttfts[i]!;
+    for (const gap of d.itls[i]!) times.push(start + (offset += gap));
     return {
       status: "ok",
       start_s: start,

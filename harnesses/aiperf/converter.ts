@@ -217,8 +217,14 @@ function toRecord(r: NativeRecord, file: string, line: number): RequestRecord | 
     const first = start + ttft / 1000;
     rec.first_token_s = first;
     if (Array.isArray(icl)) {
+      // Offsets summed in ms from the send, then added to the epoch start once: summing the gaps
+      // onto an epoch-seconds float would lose up to a few µs to rounding over a long response.
       const times = [first];
-      for (const gap of icl) times.push(times[times.length - 1]! + gap / 1000);
+      let offsetMs = ttft;
+      for (const gap of icl) {
+        offsetMs += gap;
+        times.push(start + offsetMs / 1000);
+      }
       rec.token_times_s = times;
       rec.last_token_s = times[times.length - 1]!;
     } else if (typeof latency === "number") {

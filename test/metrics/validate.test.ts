@@ -39,6 +39,18 @@ describe("impossible records", () => {
     });
   }
 
+  it("disorder within float rounding (under 10 µs) is kept, put in order; beyond it the record is dropped", () => {
+    const epoch = 1_796_431_639.474145;
+    const rounding = { status: "ok" as const, start_s: epoch, first_token_s: epoch + 0.1, last_token_s: epoch + 1.2000003, end_s: epoch + 1.2, token_times_s: [epoch + 0.1, epoch + 1.2000003], output_tokens: 2 };
+    const kept = computeStage({ index: 0, load, records: [rounding] });
+    expect(kept.requests.total).toBe(1);
+    expect(kept.latency.e2e_ms.min!).toBeGreaterThan(0);
+    expect(kept.latency.itl_ms.max! - kept.latency.itl_ms.min!).toBeGreaterThanOrEqual(0);
+    const beyond = computeStage({ index: 0, load, records: [good(0), { ...rounding, last_token_s: epoch + 1.20002, token_times_s: [epoch + 0.1, epoch + 1.20002] }] });
+    expect(beyond.requests.total).toBe(1);
+    expect(beyond.notes.join()).toMatch(/end_s before last_token_s/);
+  });
+
   it("assembleMetrics warns per stage, and fails naming the rule when nothing is left", () => {
     const { warnings } = assembleMetrics(run, [{ index: 0, load, records: [good(0), { ...good(1), first_token_s: 0 }] }]);
     expect(warnings).toEqual([expect.stringMatching(/^stage 0: dropped 1 of 2 records/)]);
