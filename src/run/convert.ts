@@ -40,14 +40,18 @@ export async function convertWorkers(
 
 /** A converter that throws is a converter bug or an output it did not foresee: a failed conversion, not a crash. */
 export async function convertSafely(harness: HarnessDefinition, nativeDir: string, ctx: ConvertContext, signal?: AbortSignal): Promise<ConvertResult> {
+  // Ctrl-C does not wait for a long conversion: the raw output stays for `hub convert`.
+  let onAbort = () => {};
+  const aborted = new Promise<ConvertResult>((resolve) => {
+    onAbort = () => resolve({ kind: "failed", reason: "interrupted" });
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
   try {
-    // Ctrl-C does not wait for a long conversion: the raw output stays for `hub convert`.
-    const aborted = new Promise<ConvertResult>((resolve) => {
-      if (signal?.aborted) resolve({ kind: "failed", reason: "interrupted" });
-      signal?.addEventListener("abort", () => resolve({ kind: "failed", reason: "interrupted" }), { once: true });
-    });
     return await Promise.race([harness.converter.convert(nativeDir, ctx), aborted]);
   } catch (e) {
     return { kind: "failed", reason: `the ${harness.name} converter failed: ${(e as Error).message?.split("\n")[0] ?? String(e)}` };
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
   }
 }

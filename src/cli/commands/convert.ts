@@ -17,7 +17,8 @@ export function registerConvertCommand(program: Command): void {
       const harness = getHarness(o.harness);
       const path = resolve(nativePath);
       if (!existsSync(path)) throw new UserError(`${nativePath} does not exist`);
-      const r = await harness.converter.convert(path, {}).catch((e: unknown) => ({ kind: "failed" as const, reason: `the converter failed: ${(e as Error).message?.split("\n")[0]}` }));
+      const { convertSafely } = await import("../../run/convert.ts");
+      const r = await convertSafely(harness, path, {});
       if (r.kind === "failed") throw new UserError(`cannot convert ${nativePath} as ${harness.name} output: ${r.reason}`);
       for (const w of r.warnings) process.stderr.write(`hub: warning: ${w}\n`);
       const { metrics, warnings } = assembleMetrics(
